@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make quickstart` and `make test`.
+# Both create .venv when it is missing and install the pinned, tested set (constraints.txt) once.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# uv does not read pip's configuration: hand it the mirrors that pip is configured with, if any.
+PIP_EXTRA := $(shell $(PYTHON) -m pip config get global.extra-index-url 2>/dev/null)
+PIP_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+UV_ARGS := $(foreach u,$(PIP_EXTRA),--extra-index-url $(u)) $(foreach u,$(PIP_LINKS),--find-links $(u))
+UV_VERSION := 0.13.9
+# CI has 2 cores: one pytest worker per core.
+PYTEST_WORKERS ?= 2
+
+.PHONY: install quickstart test test-fast docs export clean-nbs lock bench clean
+
+install: $(STAMP)
+
+$(STAMP): constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode $(UV_ARGS) -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+quickstart: $(STAMP)
+	$(BIN)/simplepose-quickstart --out _quickstart
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests
+
+docs: $(STAMP)
+	bash tools/docs.sh
+
+export: $(STAMP)
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(BIN)/python tools/readme.py
+
+lock: $(STAMP)
+	{ head -2 constraints.txt; $(BIN)/uv pip freeze --python $(BIN)/python | grep -v -e '^uv==' -e '^-e ' -e '^simplepose'; } > constraints.txt.tmp && mv constraints.txt.tmp constraints.txt && touch $(STAMP)
+
+bench: $(STAMP)
+	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+clean:
+	rm -rf _quickstart _docs _proc _site
