@@ -27,7 +27,7 @@ quickstart: $(STAMP)
 	$(BIN)/simplepose-quickstart --out _quickstart
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load --durations=15 tests
 
 docs: $(STAMP)
 	bash tools/docs.sh
