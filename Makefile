@@ -29,8 +29,9 @@ quickstart: $(STAMP)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load --durations=15 tests
 
+# make docs: runs a copy of the notebooks, then renders _docs/ (DOCS_ARGS=--no-exec: pages without outputs).
 docs: $(STAMP)
-	bash tools/docs.sh
+	bash tools/docs.sh $(DOCS_ARGS)
 
 export: $(STAMP)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(BIN)/python tools/readme.py

@@ -1,16 +1,8 @@
 #!/usr/bin/env bash
-# Build the docs site from the notebooks into _docs/.
-# With Quarto (the GitHub deploy workflow): nbdev-docs. Without it (Quarto cannot be installed offline):
-# nbdev-proc-nbs, then smalldocs renders the processed notebooks.
+# Build the docs site from the notebooks into _docs/ (`make docs`); all of it in ignored folders.
+# A copy of nbs/ is executed first (the committed notebooks have no outputs), skipping slow/cuda cells.
+# With Quarto (the GitHub deploy workflow) nbdev renders it; without it (Quarto cannot be installed offline)
+# smalldocs renders nbdev's processed notebooks. Options go to tools/docs_build.py (e.g. --no-exec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.venv/bin
-if command -v quarto >/dev/null 2>&1; then
-  $BIN/nbdev-docs
-else
-  rm -rf _proc _docs
-  $BIN/nbdev-proc-nbs
-  $BIN/smalldocs render -q _proc
-  mv _proc/_docs _docs
-fi
-echo "docs: $(find _docs -name '*.html' | wc -l) pages in _docs"
+exec "${PYTHON:-.venv/bin/python}" tools/docs_build.py "$@"

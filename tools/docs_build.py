@@ -1,0 +1,92 @@
+"""Build the docs site from the notebooks into `_docs/` (called by tools/docs.sh, i.e. `make docs`).
+
+The committed notebooks carry no outputs, so a copy of `nbs/` is executed first (in `_nbs_exec/`, at the same
+depth as `nbs/` so relative paths still work), skipping the `tst_flags` cells (slow, cuda) as the tests do;
+the figures and printed values then come from that run. nbdev's processors turn the executed copy into `_proc/`
+(adding a rendered `show_doc` signature after each exported symbol), and a renderer writes `_docs/`:
+
+- `--renderer quarto`: `nbdev_docs` (Quarto), as in the GitHub deploy workflow;
+- `--renderer smalldocs`: `smalldocs render _proc` (pure Python; the offline route, as Quarto can't be installed here).
+
+`--no-exec` skips running the notebooks (pages without outputs; what the fast test uses).
+Everything written lives in ignored folders (`_nbs_exec`, `_proc`, `_docs`, `nbs/nbdev.yml`).
+Exits 1 when a notebook fails to execute (the site is still built, with that page lacking outputs)."""
+import argparse, os, shutil, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXEC_DIR = ROOT/'_nbs_exec'
+
+def _notebooks(path):
+    return sorted(p for p in Path(path).glob('*.ipynb') if not p.name.startswith(('_', '.')))
+
+def exec_one(nb):
+    "Run notebook `nb` in place (a copy) as the tests do, saving its outputs on success; True on success."
+    from nbdev.config import get_config
+    from nbdev.test import test_nb
+    cfg = get_config(ROOT)
+    ok, _ = test_nb(nb, skip_flags=str(cfg.tst_flags).split(), force_flags=os.environ.get('NBDEV_FLAGS', '').split(),
+                    basepath=cfg.config_path, save=True, cell_timeout=cfg.cell_timeout)
+    return ok
+
+def _exec_proc(nb):
+    "Execute `nb` in a process of its own, as each test does; its name, success and seconds."
+    t = time.time()
+    env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1')}
+    r = subprocess.run([sys.executable, __file__, '--exec-one', str(nb)], env=env)
+    return nb.name, r.returncode == 0, time.time() - t
+
+def copy_nbs():
+    "Copy `nbs/` (with a fresh nbdev.yml) to `_nbs_exec/`."
+    from nbdev.config import get_config
+    from nbdev.quarto import refresh_quarto_yml
+    os.chdir(ROOT)
+    refresh_quarto_yml()  # writes nbs/nbdev.yml (ignored): the processors and renderers read it
+    shutil.rmtree(EXEC_DIR, ignore_errors=True)
+    shutil.copytree(get_config(ROOT).nbs_path, EXEC_DIR,
+                    copy_function=shutil.copy,
+                    ignore=shutil.ignore_patterns('_out', '.ipynb_checkpoints', 'sidebar.yml', '__pycache__'))
+
+def execute(workers):
+    "Execute every notebook of `_nbs_exec/`; return the names of those that failed."
+    nbs = _notebooks(EXEC_DIR)
+    t = time.time()
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(nbs)))) as ex: res = list(ex.map(_exec_proc, nbs))
+    for name, ok, secs in res: print(f'docs: executed {name} in {secs:.0f}s{"" if ok else " -- FAILED, page has no outputs"}')
+    print(f'docs: executed {len(nbs)} notebooks in {time.time() - t:.0f}s with {workers} workers')
+    return [name for name, ok, _ in res if not ok]
+
+def build(renderer):
+    "Process `_nbs_exec/` into `_proc/` and render `_docs/`."
+    import nbdev.quarto as nq
+    from nbdev.config import get_config
+    os.chdir(ROOT)
+    doc_path = get_config(ROOT).doc_path
+    for d in (ROOT/'_proc', doc_path): shutil.rmtree(d, ignore_errors=True)  # nbdev's cache goes by mtimes: start afresh
+    if renderer == 'quarto': return nq.nbdev_docs.__wrapped__(path=str(EXEC_DIR))
+    nq._ensure_quarto = lambda: None  # nbdev would try `sudo` to install Quarto: not wanted on the offline route
+    try: nq._pre_docs(str(EXEC_DIR))  # sidebar.yml in the copy, then _proc/ with show_doc cells rendered
+    except Exception as e:
+        sys.exit(f'docs: nbdev could not process the notebooks: {e}\n(to render signatures nbdev re-runs, in a '
+                 'fresh session, the exported cells and every cell holding an import: those must not need other cells)')
+    subprocess.run([str(Path(sys.executable).parent/'smalldocs'), 'render', '-q', str(ROOT/'_proc')], check=True)
+    shutil.move(ROOT/'_proc'/doc_path.name, doc_path)
+    for f in ('nbdev.yml', 'sidebar.yml'): (doc_path/f).unlink(missing_ok=True)  # config files smalldocs copied across
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--renderer', choices=['smalldocs', 'quarto'], default='quarto' if shutil.which('quarto') else 'smalldocs')
+    p.add_argument('--no-exec', action='store_true', help='do not run the notebooks (pages without outputs)')
+    p.add_argument('--workers', type=int, default=int(os.environ.get('DOCS_WORKERS', min(2, os.cpu_count() or 1))))
+    p.add_argument('--exec-one', help=argparse.SUPPRESS)  # internal: execute this one notebook
+    a = p.parse_args()
+    if a.exec_one: sys.exit(0 if exec_one(Path(a.exec_one)) else 1)
+    t = time.time()
+    copy_nbs()
+    failed = [] if a.no_exec else execute(a.workers)
+    build(a.renderer)
+    from nbdev.config import get_config
+    doc_path = get_config(ROOT).doc_path
+    print(f'docs: {len(list(doc_path.glob("*.html")))} pages in {doc_path.relative_to(ROOT)} ({a.renderer}, {time.time() - t:.0f}s)')
+    if failed: sys.exit(f'docs: these notebooks failed to execute: {", ".join(failed)}')
