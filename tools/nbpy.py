@@ -6,14 +6,14 @@
 Text form: a line `# %% [md]` starts a markdown cell, a line `# %%` starts a code cell; the cell
 body follows verbatim (markdown is not comment-prefixed). Outputs are not kept: notebooks in this
 repo are stored clean (`nbdev-clean`)."""
-import json, sys, uuid
+import hashlib, json, sys
 from pathlib import Path
 
 def _cell(kind, lines):
     while lines and not lines[0].strip(): lines.pop(0)
     while lines and not lines[-1].strip(): lines.pop()
     src = '\n'.join(lines)
-    c = dict(cell_type=kind, id=uuid.uuid4().hex[:8], metadata={}, source=src)
+    c = dict(cell_type=kind, id=hashlib.sha1(src.encode()).hexdigest()[:8], metadata={}, source=src)
     if kind == 'code': c.update(execution_count=None, outputs=[])
     return c
 
@@ -26,6 +26,10 @@ def py2nb(src, dst=None):
             kind, buf = ('markdown' if '[' in line else 'code'), []
         else: buf.append(line)
     if kind: cells.append(_cell(kind, buf))
+    seen = {}
+    for c in cells:  # ids follow from the source, so unchanged cells keep theirs; repeats get a suffix
+        n = seen[c['id']] = seen.get(c['id'], -1) + 1
+        if n: c['id'] = hashlib.sha1(f"{c['id']}{n}".encode()).hexdigest()[:8]
     nb = dict(cells=cells, metadata=dict(kernelspec=dict(display_name='python3', language='python', name='python3')),
               nbformat=4, nbformat_minor=5)
     dst = Path(dst or Path('nbs')/(Path(src).stem + '.ipynb'))
