@@ -21,7 +21,7 @@ def scene_maps(joints, # (P, 18, 3) keypoints in original px with visibility cod
     out, g = ideal_outputs(joints, image_hw, scale, **kw)
     return combine_scales([out if len(out) == 2 else out[0]], [g])
 
-# %% ../nbs/08_group.ipynb #face9229
+# %% ../nbs/08_group.ipynb #854c8b1e
 CHUNK = 8192 # candidate pairs scored per numpy pass (bounds memory)
 
 def _all_pairs(counts):
@@ -33,16 +33,24 @@ def _all_pairs(counts):
     local = np.arange(npairs.sum()) - np.repeat(np.cumsum(npairs) - npairs, npairs)
     return limb, starts[LIMB_FROM][limb] + local // nb[limb], starts[LIMB_TO][limb] + local % nb[limb]
 
+def _flat_view(maps:np.ndarray) -> tuple:
+    "A 1-d view over the memory of a strided `(C, h, w)` array (no copy) and its element strides"
+    st = np.array(maps.strides) // maps.itemsize
+    span = int(sum((n - 1) * s for n, s in zip(maps.shape, st))) + 1
+    return np.lib.stride_tricks.as_strided(maps, (span,), (maps.itemsize,)), st
+
 def _sample(maps, ch, gy, gx, mode):
-    "Values of `maps` (C, h, w) (any strides) in channels `ch` at grid points (gy, gx), float64"
+    "Values of `maps` (C, h, w), any positive strides, in channels `ch` at grid points (gy, gx), float64"
     h, w = maps.shape[-2:]
+    flat, (sc, sy, sx) = _flat_view(maps)
     gy, gx = np.clip(gy, 0, h - 1), np.clip(gx, 0, w - 1)
-    if mode == 'nearest': return maps[ch, np.rint(gy).astype(np.intp), np.rint(gx).astype(np.intp)].astype(np.float64)
+    base = ch * sc
+    if mode == 'nearest': return flat[base + np.rint(gy).astype(np.intp) * sy + np.rint(gx).astype(np.intp) * sx].astype(np.float64)
     y0, x0 = np.floor(gy).astype(np.intp), np.floor(gx).astype(np.intp)
     fy, fx = gy - y0, gx - x0
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    return ((1 - fy) * ((1 - fx) * maps[ch, y0, x0] + fx * maps[ch, y0, x1]) +
-            fy * ((1 - fx) * maps[ch, y1, x0] + fx * maps[ch, y1, x1]))
+    r0, r1 = base + y0 * sy, base + np.minimum(y0 + 1, h - 1) * sy
+    c0, c1 = x0 * sx, np.minimum(x0 + 1, w - 1) * sx
+    return (1 - fy) * ((1 - fx) * flat[r0 + c0] + fx * flat[r0 + c1]) + fy * ((1 - fx) * flat[r1 + c0] + fx * flat[r1 + c1])
 
 def _sample_limbs(sources, k, gy, gx, mode):
     "Fused limb values of limb types `k` at grid points: the mean over `Maps.limb_sources`, mirrored ones read mirrored"
@@ -101,15 +109,18 @@ def match_limbs(cands:dict) -> dict:
     keep = np.array(keep, np.intp)
     return {key: v[keep] for key, v in cands.items()}
 
-# %% ../nbs/08_group.ipynb #3d0641df
+# %% ../nbs/08_group.ipynb #b22bab7e
 _FROM, _TO = LIMB_FROM.tolist(), LIMB_TO.tolist()
 
 def assemble_people(conns:dict, # accepted connections from `match_limbs`
                     peak_scores, # score of every peak row
+                    peak_types=None, # keypoint type of every peak row (needed for `singles`)
                     len_rate:float=CFG.len_rate, # a limb may be at most this × the person's longest limb
                     connection_tol:float=CFG.connection_tol, # merge tolerance
                     min_parts:int=CFG.min_parts, # people with fewer parts are dropped
                     min_mean_score:float=CFG.min_mean_score, # people with a lower total/#parts are dropped
+                    attach_from:bool=False, # also attach the "from" endpoint to the person holding the "to" one
+                    singles:bool=False, # peaks left in no person become one-part people
                    ) -> list:
     "People as tuples (18 peak rows or -1, total score, #parts), in the original's table order"
     ps = np.asarray(peak_scores, np.float64).tolist()
@@ -125,7 +136,10 @@ def assemble_people(conns:dict, # accepted connections from `match_limbs`
         elif p1 < 0 or p2 < 0 or p1 == p2:  # one person: only the "to" endpoint can join
             p = max(p1, p2)
             row, sc, cur = ids[p], scs[p], ids[p][fb]
-            if cur == -1 and len_rate * mlen[p] > n:
+            if attach_from and p1 < 0 and row[fa] == -1 and len_rate * mlen[p] > n:  # our option, not the original
+                row[fa], sc[fa] = a, s
+                npart[p] += 1; tot[p] += ps[a] + s; mlen[p] = max(mlen[p], n); owner[a] = p
+            elif cur == -1 and len_rate * mlen[p] > n:
                 row[fb], sc[fb] = b, s
                 npart[p] += 1; tot[p] += ps[b] + s; mlen[p] = max(mlen[p], n); owner[b] = p
             elif cur != b:
@@ -145,10 +159,18 @@ def assemble_people(conns:dict, # accepted connections from `match_limbs`
             for slot, i in enumerate(r2):
                 if i >= 0: r1[slot], scs[j1][slot], owner[i] = i, scs[j2][slot], j1
             tot[j1] += tot[j2] + s; npart[j1] += npart[j2]; mlen[j1] = max(mlen[j1], n); alive[j2] = False
-    return [(ids[p], tot[p], npart[p]) for p in range(len(ids))
-            if alive[p] and npart[p] >= min_parts and tot[p] / npart[p] >= min_mean_score]
+    people = [(ids[p], tot[p], npart[p]) for p in range(len(ids))
+              if alive[p] and npart[p] >= min_parts and tot[p] / npart[p] >= min_mean_score]
+    if singles:
+        used = {i for row, _, _ in people for i in row}
+        for i, s in enumerate(ps):
+            if i not in used:
+                row = [-1] * N_KEYPOINTS
+                row[int(peak_types[i])] = i
+                people.append((row, s, 1))
+    return people
 
-# %% ../nbs/08_group.ipynb #322ee181
+# %% ../nbs/08_group.ipynb #debf97f8
 def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
                  maps:Maps, # limb maps and their geometry
                  limb_thresh:float=CFG.limb_thresh, connect_ratio:float=CFG.connect_ratio, mid_num:int=CFG.mid_num,
@@ -156,12 +178,16 @@ def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
                  min_parts:int=CFG.min_parts, min_mean_score:float=CFG.min_mean_score,
                  person_score:str='total', # 'total': 1 − 1/total (original); 'mean': total/#parts
                  sampling:str='bilinear', # how limb maps are read: 'bilinear' or 'nearest'
+                 attach_from:bool=False, # also attach a connection's "from" peak to the person holding its "to" peak
+                 singles:bool=False, # peaks left in no person become one-part people
                 ) -> tuple:
     "People `(N, 18, 3)` float32 x, y, keypoint score in original px, and their scores `(N,)`"
     if person_score not in ('total', 'mean'): raise ValueError(f"person_score must be 'total' or 'mean', not {person_score!r}")
     P = np.concatenate([np.asarray(p, np.float64).reshape(-1, 4) for p in peaks])
     cands = limb_candidates(peaks, maps, limb_thresh, connect_ratio, mid_num, sampling)
-    found = assemble_people(match_limbs(cands), P[:, 2], len_rate, connection_tol, min_parts, min_mean_score)
+    types = np.repeat(np.arange(N_KEYPOINTS), [len(p) for p in peaks])
+    found = assemble_people(match_limbs(cands), P[:, 2], types, len_rate, connection_tol, min_parts, min_mean_score,
+                            attach_from, singles)
     people = np.zeros((len(found), N_KEYPOINTS, 3), np.float32)
     scores = np.zeros(len(found), np.float32)
     if found:
