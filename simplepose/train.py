@@ -7,6 +7,6 @@ Docs: https://simplepose.github.io/simplepose/train.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/06a_train.ipynb #5c1f4ea5
+# %% ../nbs/06a_train.ipynb #0489f302
 from .learner import train_cli
 if __name__ == '__main__': train_cli()
