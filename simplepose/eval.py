@@ -185,7 +185,7 @@ def evaluate_model(model, ann_file, image_dir,
         done.append(iid)
     return results, done, problems
 
-# %% ../nbs/09_eval.ipynb #535e330d
+# %% ../nbs/09_eval.ipynb #2b02f90e
 def write_json_atomic(obj, path) -> Path:
     "Write `obj` as JSON to `path` through a temporary file in the same folder"
     path = Path(path)
@@ -199,7 +199,7 @@ def write_json_atomic(obj, path) -> Path:
 def eval_cli(weights:str=None, # checkpoint (original .pth, state dict or .safetensors); required
              ann:str=None, # COCO person-keypoints JSON; required
              images:str=None, # folder of its images; required
-             scales:str='1', # comma-separated multiples of the 512-px base height, e.g. 0.5,1,1.5,2,3
+             scales:Annotated[float, dict(nargs='+')]=CFG.scales, # multiples of the 512-px base height, averaged (the paper: 0.5 1 1.5 2 3)
              flip:Annotated[bool, dict(action=argparse.BooleanOptionalAction)]=True, # also run the mirrored image
              out:str=None, # write the results JSON here
              limit:int=None, # only the first N images
@@ -214,8 +214,7 @@ def eval_cli(weights:str=None, # checkpoint (original .pth, state dict or .safet
     for p, what, flag in ((weights, 'weights', 'weights'), (ann, 'annotation file', 'ann'), (images, 'image folder', 'images')):
         if p is None: raise CliError(f'--{flag} is required')
         if not Path(p).exists(): raise CliError(f'{p}: {what} not found')
-    try: sc = tuple(float(v) for v in scales.replace(' ', ',').split(',') if v)
-    except ValueError: raise CliError(f'--scales {scales!r}: expected numbers separated by commas') from None
+    sc = tuple(float(v) for v in scales)
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     model = load_checkpoint(weights).to(dev).eval()
     results, done, problems = evaluate_model(model, ann, images, sc, flip, limit, size=size, person_score=person_score,
