@@ -14,8 +14,8 @@ from .core import *
 from .targets import make_targets
 
 # %% auto #0
-__all__ = ['BORDER_BGR', 'AugmentParams', 'affine_matrix', 'transform_joints', 'tint_image', 'cell_matrix', 'augment_record',
-           'augment_sample', 'show_targets', 'PoseDataset']
+__all__ = ['AugmentParams', 'affine_matrix', 'transform_joints', 'tint_image', 'cell_matrix', 'augment_record', 'augment_sample',
+           'show_targets', 'PoseDataset']
 
 # %% ../nbs/03_augment.ipynb #43339068
 @dataclass(frozen=True)
@@ -77,9 +77,7 @@ def tint_image(img:np.ndarray, # uint8 BGR (H, W, 3)
     lut = np.clip(v + [dh, ds, dv], 0, [179, 255, 255]).astype(np.uint8)[None]
     return cv2.cvtColor(cv2.LUT(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), lut), cv2.COLOR_HSV2BGR)
 
-# %% ../nbs/03_augment.ipynb #b23dda15
-BORDER_BGR = (124, 127, 127) # grey the original fills outside the source image
-
+# %% ../nbs/03_augment.ipynb #55ab9efb
 def cell_matrix(stride:int=CFG.stride) -> np.ndarray:
     "(3, 3) map from input px to stride-`stride` cell coordinates (cell centres at integers)"
     return np.array([[1 / stride, 0, -(stride / 2 - 0.5) / stride], [0, 1 / stride, -(stride / 2 - 0.5) / stride], [0, 0, 1]])
@@ -92,7 +90,7 @@ def _augment(record, params, size, stride, exact_masks, target_dist, store_image
     M = affine_matrix(record['objpos'], record['scale_provided'], params, size, target_dist, store_image_size)
     img = record['image']
     if params.tint is not None: img = tint_image(img, *params.tint)
-    image = _warp(cv2.cvtColor(img, cv2.COLOR_BGR2BGRA), M, size, (*BORDER_BGR, 0))
+    image = _warp(cv2.cvtColor(img, cv2.COLOR_BGR2BGRA), M, size, (*CFG.border_bgr, 0))
     n = size // stride
     if exact_masks:
         miss, every = (cv2.resize(_warp(record[k], M, size, b), (n, n), interpolation=cv2.INTER_AREA)

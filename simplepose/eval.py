@@ -185,7 +185,7 @@ def evaluate_model(model, ann_file, image_dir,
         done.append(iid)
     return results, done, problems
 
-# %% ../nbs/09_eval.ipynb #2b02f90e
+# %% ../nbs/09_eval.ipynb #52dca951
 def write_json_atomic(obj, path) -> Path:
     "Write `obj` as JSON to `path` through a temporary file in the same folder"
     path = Path(path)
@@ -205,9 +205,9 @@ def eval_cli(weights:str=None, # checkpoint (original .pth, state dict or .safet
              limit:int=None, # only the first N images
              device:str=None, # e.g. cuda or cpu; default: cuda if available
              size:int=CFG.input_size, # base input height
-             person_score:str='total', # 'total' (1 − 1/total, original) or 'mean' (total/#parts)
-             attach_from:bool=False, # also attach a limb's "from" keypoint to the person holding its "to" keypoint
-             singles:bool=False, # output leftover keypoints as one-keypoint people
+             person_score:str=CFG.person_score, # 'total' (1 − 1/total, original) or 'mean' (total/#parts)
+             attach_from:bool=CFG.attach_from, # also attach a limb's "from" keypoint to the person holding its "to" keypoint
+             singles:bool=CFG.singles, # output leftover keypoints as one-keypoint people
             ):
     "Evaluate a checkpoint on a COCO keypoint file: pycocotools AP/AR (maxDets 20)"
     from simplepose.model import load_checkpoint

@@ -14,8 +14,8 @@ from .core import *
 from .targets import make_targets
 
 # %% auto #0
-__all__ = ['MAX_PEAKS', 'Geometry', 'image_geometry', 'pad_to_multiple', 'preprocess', 'fuse_flip', 'Maps', 'combine_scales',
-           'model_device', 'infer_maps', 'find_peaks', 'ideal_outputs']
+__all__ = ['Geometry', 'image_geometry', 'pad_to_multiple', 'preprocess', 'fuse_flip', 'Maps', 'combine_scales', 'model_device',
+           'infer_maps', 'find_peaks', 'ideal_outputs']
 
 # %% ../nbs/07_infer.ipynb #45c8882b
 @dataclass(frozen=True)
@@ -199,9 +199,7 @@ def infer_maps(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (
             geoms.append(g)
     return combine_scales(outs, geoms, ref, upsample)
 
-# %% ../nbs/07_infer.ipynb #a84c6abe
-MAX_PEAKS = 100 # most peaks kept per keypoint type
-
+# %% ../nbs/07_infer.ipynb #03a92509
 _NEIGHBOURS = torch.tensor([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]) # the first 4 come earlier
 
 def _peak_cells(k:torch.Tensor, thresh:float) -> torch.Tensor:
@@ -252,11 +250,11 @@ def _refine_centroid(win, r, c, h, w):
 
 _REFINE = {'log-parabola': (_refine_log_parabola, 1), 'centroid': (_refine_centroid, CFG.offset_radius), None: (None, 0)}
 
-# %% ../nbs/07_infer.ipynb #43237b8c
+# %% ../nbs/07_infer.ipynb #b68bb3a3
 def find_peaks(maps:Maps,
                thresh:float=CFG.keypoint_thresh, # a peak's value must reach this (`thre1`)
                refine:str='log-parabola', # sub-pixel refinement: 'log-parabola', 'centroid' or None
-               max_peaks:int=MAX_PEAKS, # keep the strongest this many per keypoint type (None: all)
+               max_peaks:int=CFG.max_peaks, # keep the strongest this many per keypoint type (None: all)
               ) -> list:
     "Peaks of the 18 keypoint maps: a list of 18 float32 arrays (n_j, 4) of x, y, score, id in original px"
     if refine not in _REFINE: raise ValueError(f"refine must be 'log-parabola', 'centroid' or None, not {refine!r}")

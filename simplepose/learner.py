@@ -52,14 +52,14 @@ class EpochDL(DataLoader):
 
     def shuffle_fn(self, idxs): return random.Random(f'{self.seed}/{self.epoch}').sample(idxs, len(idxs))
 
-# %% ../nbs/06_learner.ipynb #11a986fe
+# %% ../nbs/06_learner.ipynb #a7e4c7d3
 def _name(source) -> str: return str(getattr(source, 'path', None) or getattr(source, 'ann_file', None) or type(source).__name__)
 
 def pose_dls(train_source,           # training records: `CocoSource`, `H5Store` or any sequence of sample records
              valid_source=None,      # validation records (never augmented); None: no validation loss
              bs:int=CFG.batch_size,  # batch size per process
              size:int=CFG.input_size,# input height and width, a multiple of 64
-             workers:int=2,          # loader worker processes per training process
+             workers:int=CFG.workers,          # loader worker processes per training process
              seed:int=0,             # shuffling and augmentation seed
              augment:bool=True,      # augment training samples (spec §4)
              device=None,            # default: CUDA when available
@@ -78,14 +78,14 @@ def pose_dls(train_source,           # training records: `CocoSource`, `H5Store`
     dls.n_inp = 1
     return dls
 
-# %% ../nbs/06_learner.ipynb #d5588a27
+# %% ../nbs/06_learner.ipynb #0fa43215
 class LossNotFinite(RuntimeError):
     "The loss became NaN: training stopped"
 
 class GuardLoss(Callback):
     "Skip training batches whose loss is above `max_loss` or infinite (as the original); stop at a NaN loss"
     order = 20 # after `MixedPrecision` has left autocast
-    def __init__(self, max_loss:float=2e5): self.max_loss = max_loss
+    def __init__(self, max_loss:float=CFG.max_loss): self.max_loss = max_loss
     def before_fit(self): self.skipped = 0
     def before_train(self): self.skipped = 0
     def after_loss(self):
@@ -122,7 +122,7 @@ def auto_precision(device=None) -> str:
     if device.type != 'cuda': return 'fp32'
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
 
-# %% ../nbs/06_learner.ipynb #2e1d4581
+# %% ../nbs/06_learner.ipynb #779b4668
 def pose_learner(dls:DataLoaders,              # from `pose_dls`
                  model:nn.Module=None,         # default: `IMHN(**model_kwargs)`
                  opt:str='sgd',                # 'sgd' (momentum, L2 weight decay on every parameter, as the original) or 'adamw'
@@ -131,7 +131,7 @@ def pose_learner(dls:DataLoaders,              # from `pose_dls`
                  wd:float=CFG.weight_decay,    # weight decay
                  precision:str='auto',         # 'auto', 'fp32', 'fp16' or 'bf16'
                  loss_func=None,               # default: `FocalL2Loss()`
-                 max_loss:float=2e5,           # training batches with a larger loss are skipped
+                 max_loss:float=CFG.max_loss,           # training batches with a larger loss are skipped
                  cbs=None,                     # more callbacks
                  **model_kwargs                # `IMHN` arguments
                 ) -> PoseLearner:
@@ -414,7 +414,7 @@ def open_source(path,       # a store written by `prepare_store`, or a COCO keyp
         return CocoSource(path, images)
     return H5Store(path)
 
-# %% ../nbs/06_learner.ipynb #39a86b61
+# %% ../nbs/06_learner.ipynb #038c7d7d
 def train(data:str,                  # training data: a store from `simplepose-prepare`, or a COCO keypoint JSON
           out:str='train_out',       # folder for checkpoints, `log.csv` and `loss.png`
           valid:str=None,            # validation store or COCO JSON (never augmented)
@@ -432,7 +432,7 @@ def train(data:str,                  # training data: a store from `simplepose-p
           nstack:int=CFG.nstack,     # stacked hourglasses
           inp_dim:int=CFG.inp_dim,   # network width
           increase:int=CFG.increase, # channels added per hourglass level
-          workers:int=2,             # loader worker processes per training process
+          workers:int=CFG.workers,             # loader worker processes per training process
           precision:str='auto',      # 'auto' (bf16/fp16 on GPUs, fp32 on the CPU), 'fp32', 'fp16' or 'bf16'
           seed:int=0,                # initialisation, shuffling and augmentation seed
           keep:int=3,                # epoch checkpoints kept besides last.pth (0: all)

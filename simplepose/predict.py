@@ -113,7 +113,7 @@ def read_image(path) -> np.ndarray:
     try: return to_bgr8(img)
     except ValueError as e: raise ImageError(f'{path}: {e}') from None
 
-# %% ../nbs/10_predict.ipynb #e6deb3e7
+# %% ../nbs/10_predict.ipynb #c667f4d2
 _PRECISIONS = dict(fp32=None, fp16=torch.float16, bf16=torch.bfloat16)
 
 def resolve_device(device='auto') -> torch.device:
@@ -131,7 +131,7 @@ class PoseEstimator:
                  model:nn.Module=None,    # a network to use instead of `weights`
                  precision:str='auto',    # 'auto' (fp16 on CUDA, fp32 on CPU), 'fp32', 'fp16' or 'bf16'
                  size:int=CFG.input_size, # base input height (scale 1)
-                 batch_size:int=8,        # most images per network call
+                 batch_size:int=CFG.predict_batch_size,        # most images per network call
                  max_height:int=CFG.max_height, max_width:int=CFG.max_width, # cap of the resized image
                  **decode_kw):            # passed to `simplepose.group.decode` (thresholds, `person_score`, ...)
         if (weights is None) == (model is None): raise ValueError('give either `weights` (a checkpoint file) or `model`')
@@ -441,7 +441,7 @@ def predict_paths(inputs:list, # image or video files, folders, camera indices
     return dict(counts, failed=failed, interrupted=interrupted, seconds=secs, img_s=n / secs if secs > 0 else 0.0,
                 json=json_path, device=str(est.device))
 
-# %% ../nbs/10_predict.ipynb #5d240993
+# %% ../nbs/10_predict.ipynb #80d58096
 def summary_line(s:dict) -> str:
     "One line: counts, failures, speed and where the results are"
     return (f"{s['images']} images, {s['frames']} video frames, {s['people']} people, {len(s['failed'])} failed; "
@@ -456,7 +456,7 @@ def predict_cli(inputs:Annotated[str, dict(nargs='+')], # images, folders (searc
                 flip:bool=CFG.flip, # also run the mirrored image (--no-flip: off)
                 size:int=CFG.input_size, # base input height in px
                 precision:str='auto', # 'auto' (fp16 on CUDA, fp32 on CPU), 'fp32', 'fp16', 'bf16'
-                batch_size:int=8, # images per network call
+                batch_size:int=CFG.predict_batch_size, # images per network call
                 heatmap:store_true=False, # overlay the fused keypoint heatmap on the drawn outputs
                 draw:bool=True, # write drawn images and videos (--no-draw: only predictions.json)
                 max_frames:int=None, # stop each video or camera after this many frames
