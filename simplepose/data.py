@@ -21,8 +21,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['DataWarning', 'load_coco', 'clean_person', 'main_persons', 'person_mask', 'person_masks', 'BadImage', 'decode_image',
-           'read_image', 'CocoSource', 'image_key', 'show_sample', 'StoreReport', 'prepare_store', 'H5Store',
-           'prepare_cli']
+           'truncated_jpeg', 'read_image', 'CocoSource', 'image_key', 'show_sample', 'StoreReport', 'prepare_store',
+           'H5Store', 'prepare_cli']
 
 # %% ../nbs/02_data.ipynb #72e055a4
 class DataWarning(UserWarning):
@@ -118,7 +118,7 @@ def person_masks(persons:list, height:int, width:int) -> tuple:
             if p['num_keypoints'] == 0: ignore |= m
     return np.where(ignore, 0, 255).astype(np.uint8), np.where(people | crowds, 255, 0).astype(np.uint8)
 
-# %% ../nbs/02_data.ipynb #b2e3d5f2
+# %% ../nbs/02_data.ipynb #f00d0404
 class BadImage(ValueError):
     "An image file that cannot be used"
 
@@ -128,7 +128,8 @@ def decode_image(data) -> np.ndarray|None:
     "Decode encoded image bytes to uint8 BGR (H, W, 3), ignoring EXIF orientation; None if not decodable"
     return cv2.imdecode(np.frombuffer(data, np.uint8), _IMREAD)
 
-def _truncated_jpeg(data:bytes) -> bool:
+def truncated_jpeg(data:bytes) -> bool:
+    "A JPEG without its end-of-image marker that PIL cannot load to the end (OpenCV 4 would decode it silently)"
     if data[:2] != b'\xff\xd8' or data.rstrip(b'\0')[-2:] == b'\xff\xd9': return False
     from PIL import Image
     try: Image.open(io.BytesIO(data)).load()
@@ -142,7 +143,7 @@ def read_image(path, width:int=None, height:int=None) -> np.ndarray:
     data = path.read_bytes()
     img = decode_image(data) if data else None
     if img is None: raise BadImage(f'{path}: cannot be decoded (corrupt, truncated or not an image)')
-    if _truncated_jpeg(data): raise BadImage(f'{path}: truncated JPEG (no end-of-image marker)')
+    if truncated_jpeg(data): raise BadImage(f'{path}: truncated JPEG (no end-of-image marker)')
     if width is not None and img.shape[:2] != (height, width):
         raise BadImage(f'{path}: the image is {img.shape[1]}×{img.shape[0]}, the annotation file says {width}×{height}')
     return img
