@@ -373,7 +373,7 @@ class H5Store:
         self._h5 = None
     def __repr__(self): return f'{type(self).__name__}({self.path}: {len(self)} samples, {self.attrs["n_images"]} images, {self.attrs["image_format"]})'
 
-# %% ../nbs/02_data.ipynb #81ba4823
+# %% ../nbs/02_data.ipynb #b829bd83
 @call_parse
 def prepare_cli(ann:Annotated[str, dict(required=True)]=None, # COCO person-keypoint JSON
                 images:Annotated[str, dict(required=True)]=None, # folder the JSON's `file_name`s are relative to
@@ -382,5 +382,6 @@ def prepare_cli(ann:Annotated[str, dict(required=True)]=None, # COCO person-keyp
                 image_format:Annotated[str, dict(choices=['raw', 'file'])]='raw', # 'raw' (fast reads, ~0.9 MB/image) or 'file' (JPEG bytes, ~0.2 MB/image)
                 quiet:bool=False): # no progress bar
     "Build a simplepose training store from a COCO person-keypoint JSON and its images"
+    warnings.formatwarning = lambda msg, cat, *args, **kw: f'{cat.__name__}: {msg}\n' # one line per problem, no source line
     try: print(prepare_store(ann, images, out, limit=limit, image_format=image_format, progress=not quiet))
     except (FileNotFoundError, ValueError) as e: raise CliError(f'simplepose-prepare: {e}') from None
