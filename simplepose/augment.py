@@ -109,11 +109,12 @@ def augment_record(record:dict, # sample record (image, mask_miss, mask_all, joi
     a = _augment(record, params, size, stride, exact_masks, target_dist, store_image_size)
     return {**a, 'image': a['image'][..., :3]}
 
-# %% ../nbs/03_augment.ipynb #1e8528d4
+# %% ../nbs/03_augment.ipynb #481e401c
 def augment_sample(record:dict, rng:np.random.Generator=None, # source of randomness; None with `train=False`
                    size:int=CFG.input_size, train:bool=True, # random draw (True) or the identity (False)
                    stride:int=CFG.stride, exact_masks:bool=False, target_dist:float=CFG.target_dist,
                    store_image_size:int=CFG.store_image_size,
+                   sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma, # target widths, input px
                   ) -> tuple: # image (3, size, size), mask_miss (1, h, w), targets (50, h, w), all float32
     "`(image, mask_miss, targets)` for one record"
     params = AugmentParams.random(rng) if train else AugmentParams()
@@ -123,7 +124,8 @@ def augment_sample(record:dict, rng:np.random.Generator=None, # source of random
     image *= np.float32(1 / 255)
     n = size // stride
     miss = np.multiply(a['mask_miss'], np.float32(1 / 255), dtype=np.float32)[None]
-    targets = make_targets(a['joints'], (n, n), np.multiply(a['mask_all'], np.float32(1 / 255), dtype=np.float32), stride=stride)
+    targets = make_targets(a['joints'], (n, n), np.multiply(a['mask_all'], np.float32(1 / 255), dtype=np.float32), stride=stride,
+                           sigma=sigma, limb_sigma=limb_sigma)
     return image, miss, targets
 
 # %% ../nbs/03_augment.ipynb #63d44452
@@ -154,7 +156,7 @@ def keep_freed_memory(trim_mb:int=256, # freed heap memory kept by the process b
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     return bool(mallopt(M_TRIM_THRESHOLD, trim_mb << 20)) and bool(mallopt(M_MMAP_THRESHOLD, mmap_mb << 20))
 
-# %% ../nbs/03_augment.ipynb #c6d62aa8
+# %% ../nbs/03_augment.ipynb #0e1b1df4
 class PoseDataset:
     "`(image, mask_miss, targets)` samples of a record source, reproducible per (seed, epoch, index)"
     def __init__(self, source, # sequence of sample records: `CocoSource`, `H5Store`, a list
@@ -162,8 +164,10 @@ class PoseDataset:
                  augment:bool=True, # random draws (training) or the identity (validation)
                  seed:int=0, stride:int=CFG.stride,
                  exact_masks:bool=False, # the original's full-size mask warp
-                 store_image_size:int=None): # what the source's `scale_provided` was divided by; None: from the source or CFG
+                 store_image_size:int=None, # what the source's `scale_provided` was divided by; None: from the source or CFG
+                 sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma): # target widths, input px (narrower suit small inputs)
         self.source, self.size, self.augment, self.seed, self.stride, self.exact_masks = source, size, augment, seed, stride, exact_masks
+        self.sigma, self.limb_sigma = sigma, limb_sigma
         attrs = getattr(source, 'attrs', {})
         self.store_image_size = int(store_image_size or attrs.get('store_image_size', 0) or
                                     getattr(source, 'store_image_size', 0) or CFG.store_image_size)
@@ -180,6 +184,6 @@ class PoseDataset:
         keep_freed_memory()
         rng = np.random.default_rng((self.seed, self.epoch, i))
         return augment_sample(self.source[i], rng, self.size, self.augment, self.stride, self.exact_masks,
-                              store_image_size=self.store_image_size)
+                              store_image_size=self.store_image_size, sigma=self.sigma, limb_sigma=self.limb_sigma)
 
     def __repr__(self): return f'{type(self).__name__}({len(self)} samples, {self.size}px, augment={self.augment}, seed={self.seed}, epoch={self.epoch})'
