@@ -1,6 +1,6 @@
 """Write README.md from nbs/index.ipynb without Quarto (which `nbdev-readme` needs).
 
-Markdown cells are copied; code cells become fenced Python blocks followed by their text output;
+Markdown cells are copied (links to `images/` point into `nbs/images/`); code cells become fenced Python blocks followed by their text output;
 cells marked `#| hide` (and the `#| ` directive lines of the rest) are left out."""
 import json, sys
 from pathlib import Path
@@ -12,7 +12,7 @@ def readme(nb='nbs/index.ipynb', out='README.md'):
     for c in json.loads(Path(nb).read_text())['cells']:
         s = _src(c)
         lines = s.splitlines()
-        if c['cell_type'] == 'markdown': parts.append(s.strip()); continue
+        if c['cell_type'] == 'markdown': parts.append(s.strip().replace('](images/', '](nbs/images/')); continue
         if any(l.replace(' ', '') in ('#|hide', '#|export', '#|exporti') for l in lines): continue
         code = '\n'.join(l for l in lines if not l.startswith('#|')).strip()
         if code: parts.append(f'```python\n{code}\n```')
