@@ -185,15 +185,11 @@ def evaluate_model(model, ann_file, image_dir,
         done.append(iid)
     return results, done, problems
 
-# %% ../nbs/09_eval.ipynb #52dca951
+# %% ../nbs/09_eval.ipynb #b8a26c42
 def write_json_atomic(obj, path) -> Path:
     "Write `obj` as JSON to `path` through a temporary file in the same folder"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(obj))
-    tmp.replace(path)
-    return path
+    with atomic_path(path) as tmp: tmp.write_text(json.dumps(obj))
+    return Path(path)
 
 @call_parse
 def eval_cli(weights:str=None, # checkpoint (original .pth, state dict or .safetensors); required
