@@ -43,4 +43,4 @@ bench: $(STAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 clean:
-	rm -rf _quickstart _docs _proc _site
+	rm -rf _quickstart _docs _proc _site _nbs_exec
