@@ -17,7 +17,7 @@ from .infer import ideal_outputs, combine_scales, infer_maps, image_geometry
 from .group import decode
 
 # %% auto #0
-__all__ = ['STAT_NAMES', 'to_coco_results', 'load_coco', 'evaluate_coco', 'coco_gt_dict', 'gt_people', 'oracle_outputs',
+__all__ = ['STAT_NAMES', 'to_coco_results', 'coco_api', 'evaluate_coco', 'coco_gt_dict', 'gt_people', 'oracle_outputs',
            'run_oracle', 'joined_by_limbs', 'match_people', 'evaluate_model', 'write_json_atomic', 'eval_cli']
 
 # %% ../nbs/09_eval.ipynb #779667ad
@@ -35,10 +35,10 @@ def to_coco_results(people:np.ndarray, # (N, 18, 3) x, y, keypoint score in orig
     return [dict(image_id=int(image_id), category_id=COCO_PERSON_CATEGORY['id'], keypoints=k, score=float(s))
             for k, s in zip(kps, np.asarray(scores, np.float64).tolist())]
 
-# %% ../nbs/09_eval.ipynb #c6666421
+# %% ../nbs/09_eval.ipynb #6a1e77b8
 STAT_NAMES = ('AP', 'AP50', 'AP75', 'APm', 'APl', 'AR', 'AR50', 'AR75', 'ARm', 'ARl')
 
-def load_coco(gt):
+def coco_api(gt):
     "A pycocotools `COCO` from a path (quietly) or as given"
     from pycocotools.coco import COCO
     if isinstance(gt, COCO): return gt
@@ -51,7 +51,7 @@ def evaluate_coco(gt, # ground truth: a person_keypoints JSON path or a pycocoto
                  ) -> dict:
     "COCO keypoint AP/AR of `results` (maxDets 20): a dict of the ten standard numbers"
     from pycocotools.cocoeval import COCOeval
-    gt = load_coco(gt)
+    gt = coco_api(gt)
     if isinstance(results, (str, Path)): results = json.loads(Path(results).read_text())
     img_ids = sorted(gt.getImgIds()) if img_ids is None else list(img_ids)
     results = [r for r in results if r['image_id'] in set(img_ids)]
@@ -104,7 +104,7 @@ def oracle_outputs(joints, # (P, 18, 3) keypoints in original px with codes
         out = (0.8 * out + torch.from_numpy(rng.normal(0, noise, out.shape).astype(np.float32))).clamp_(0, 1)
     return out, g
 
-# %% ../nbs/09_eval.ipynb #b7868f9c
+# %% ../nbs/09_eval.ipynb #24730243
 def run_oracle(ann_file, # a COCO person-keypoints JSON; images are not read
                noise:float=0.0, # 0.03 for the noisy oracle
                seed:int=0, # noise seed; image i uses the stream (seed, i)
@@ -114,7 +114,7 @@ def run_oracle(ann_file, # a COCO person-keypoints JSON; images are not read
                **decode_kw, # passed to `decode`
               ) -> dict:
     "Oracle AP of the post-processing on ideal maps: the COCO stats plus `e2e_img_s`, `e2e_ms` (median) and `n_images`"
-    coco = load_coco(ann_file)
+    coco = coco_api(ann_file)
     ids = sorted(coco.getImgIds())[:limit]
     results, times = [], []
     for i, iid in enumerate(ids):
@@ -159,7 +159,7 @@ def match_people(gt, # (P, 18, 3) ground truth in network order with codes
         out[i] = d.max(1).min()
     return out
 
-# %% ../nbs/09_eval.ipynb #8df14f5b
+# %% ../nbs/09_eval.ipynb #5c764969
 def evaluate_model(model, ann_file, image_dir,
                    scales:tuple=CFG.scales, flip:bool=CFG.flip,
                    limit:int=None, # only the first `limit` images
@@ -168,7 +168,7 @@ def evaluate_model(model, ann_file, image_dir,
                    **decode_kw, # passed to `decode`
                   ) -> tuple:
     "Results records of `model` on the images of `ann_file`, the ids evaluated and the problems met"
-    coco = load_coco(ann_file)
+    coco = coco_api(ann_file)
     ids = sorted(coco.getImgIds())[:limit]
     results, done, problems = [], [], []
     it = ids
