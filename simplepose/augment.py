@@ -109,15 +109,16 @@ def augment_record(record:dict, # sample record (image, mask_miss, mask_all, joi
     a = _augment(record, params, size, stride, exact_masks, target_dist, store_image_size)
     return {**a, 'image': a['image'][..., :3]}
 
-# %% ../nbs/03_augment.ipynb #481e401c
+# %% ../nbs/03_augment.ipynb #fccc89a4
 def augment_sample(record:dict, rng:np.random.Generator=None, # source of randomness; None with `train=False`
                    size:int=CFG.input_size, train:bool=True, # random draw (True) or the identity (False)
                    stride:int=CFG.stride, exact_masks:bool=False, target_dist:float=CFG.target_dist,
                    store_image_size:int=CFG.store_image_size,
                    sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma, # target widths, input px
+                   ranges:dict|None=None, # `AugmentParams.random` options, e.g. `dict(max_rotate=10)`
                   ) -> tuple: # image (3, size, size), mask_miss (1, h, w), targets (50, h, w), all float32
     "`(image, mask_miss, targets)` for one record"
-    params = AugmentParams.random(rng) if train else AugmentParams()
+    params = AugmentParams.random(rng, **(ranges or {})) if train else AugmentParams()
     a = _augment(record, params, size, stride, exact_masks, target_dist, store_image_size)
     image = np.empty((3, size, size), np.float32)
     for c, plane in enumerate(cv2.split(a['image'])[:3]): image[c] = plane
@@ -156,7 +157,7 @@ def keep_freed_memory(trim_mb:int=256, # freed heap memory kept by the process b
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     return bool(mallopt(M_TRIM_THRESHOLD, trim_mb << 20)) and bool(mallopt(M_MMAP_THRESHOLD, mmap_mb << 20))
 
-# %% ../nbs/03_augment.ipynb #0e1b1df4
+# %% ../nbs/03_augment.ipynb #d628415c
 class PoseDataset:
     "`(image, mask_miss, targets)` samples of a record source, reproducible per (seed, epoch, index)"
     def __init__(self, source, # sequence of sample records: `CocoSource`, `H5Store`, a list
@@ -165,9 +166,11 @@ class PoseDataset:
                  seed:int=0, stride:int=CFG.stride,
                  exact_masks:bool=False, # the original's full-size mask warp
                  store_image_size:int=None, # what the source's `scale_provided` was divided by; None: from the source or CFG
-                 sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma): # target widths, input px (narrower suit small inputs)
+                 sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma, # target widths, input px (narrower suit small inputs)
+                 target_dist:float=CFG.target_dist, # main person's height as a fraction of the input
+                 ranges:dict|None=None): # `AugmentParams.random` options, e.g. `dict(max_rotate=10)`
         self.source, self.size, self.augment, self.seed, self.stride, self.exact_masks = source, size, augment, seed, stride, exact_masks
-        self.sigma, self.limb_sigma = sigma, limb_sigma
+        self.sigma, self.limb_sigma, self.target_dist, self.ranges = sigma, limb_sigma, target_dist, dict(ranges or {})
         attrs = getattr(source, 'attrs', {})
         self.store_image_size = int(store_image_size or attrs.get('store_image_size', 0) or
                                     getattr(source, 'store_image_size', 0) or CFG.store_image_size)
@@ -183,7 +186,7 @@ class PoseDataset:
         i = range(len(self))[i]
         keep_freed_memory()
         rng = np.random.default_rng((self.seed, self.epoch, i))
-        return augment_sample(self.source[i], rng, self.size, self.augment, self.stride, self.exact_masks,
-                              store_image_size=self.store_image_size, sigma=self.sigma, limb_sigma=self.limb_sigma)
+        return augment_sample(self.source[i], rng, self.size, self.augment, self.stride, self.exact_masks, self.target_dist,
+                              self.store_image_size, self.sigma, self.limb_sigma, self.ranges)
 
     def __repr__(self): return f'{type(self).__name__}({len(self)} samples, {self.size}px, augment={self.augment}, seed={self.seed}, epoch={self.epoch})'

@@ -25,17 +25,20 @@ __all__ = ['BODY', 'POSE_KEYS', 'STANDING', 'NECK_PT', 'HEAD_PT', 'LEFT_TOE_PT',
 BODY = dict(spine=.30, shoulder=.105, hip=.055, upper_arm=.17, forearm=.15, thigh=.245, shin=.245,
             head_up=.10, head_w=.05, head_h=.065, foot=.07, depth=.065, pelvis=.085)
 
-# %% ../nbs/01_synth.ipynb #45b28025
+# %% ../nbs/01_synth.ipynb #82e59378
 POSE_KEYS = ['yaw', 'roll', 'bend', 'side_bend', 'head_yaw', 'head_pitch'] + [
     f'{s}_{j}' for s in ('left', 'right') for j in ('shoulder_flex', 'shoulder_abd', 'elbow', 'hip_flex', 'hip_abd', 'knee')]
 STANDING = {k: 0. for k in POSE_KEYS}
 
-def random_pose(rng:np.random.Generator) -> dict:
+def random_pose(rng:np.random.Generator,
+                max_yaw:float=180., # turn away from the camera at most this far (180: any direction, 0: facing it)
+                lying_prob:float=.05, # chance of a figure lying or leaning far over
+               ) -> dict:
     "Random joint angles (degrees) within human limits; `yaw` 0 faces the camera, `roll` leans in the image plane"
     u, z = rng.random(14).tolist(), rng.standard_normal(11).tolist()
-    lying, dynamic = u[0] < .05, u[1] < .3
+    lying, dynamic = u[0] < lying_prob, u[1] < .3
     clip = lambda x, lo, hi: min(max(x, lo), hi)
-    p = dict(yaw=360 * u[2] - 180, roll=180 * u[3] - 90 if lying else 8 * z[0], bend=clip(5 + 15 * z[1], -15, 70),
+    p = dict(yaw=max_yaw * (2 * u[2] - 1), roll=180 * u[3] - 90 if lying else 8 * z[0], bend=clip(5 + 15 * z[1], -15, 70),
              side_bend=6 * z[2], head_yaw=90 * u[4] - 45, head_pitch=50 * u[5] - 20)
     for i, s in enumerate(('left', 'right')):
         u1, u2, u3, u4 = u[6 + 4 * i: 10 + 4 * i]
@@ -150,14 +153,16 @@ def _visibility(pts, forward, head_fwd, head_left, outline, height) -> np.ndarra
         if cv2.pointPolygonTest(outline, (float(pts[j, 0]), float(pts[j, 1])), False) >= 0: v[j] = 1
     return v
 
-# %% ../nbs/01_synth.ipynb #0e17a037
+# %% ../nbs/01_synth.ipynb #1486a40e
 def synth_person(rng:np.random.Generator, # source of the pose and colours
                  height:float, # standing height, px
                  center, # (x, y) of the middle of the hips, px
                  pose:dict|None=None, # angles overriding the random ones, e.g. `dict(yaw=0)` or `STANDING`
-                 body:dict=BODY) -> Figure:
+                 body:dict=BODY,
+                 limits:dict|None=None, # `random_pose` options, e.g. `dict(max_yaw=45, lying_prob=0)`
+                ) -> Figure:
     "A random figure of `height` px at `center`, with its COCO keypoints and self-occlusion"
-    pose = {**random_pose(rng), **(pose or {})}
+    pose = {**random_pose(rng, **(limits or {})), **(pose or {})}
     colors = person_colors(rng)
     pts, hf, hl = skeleton_3d(pose, body)
     R = _rz(math.radians(pose['roll'])) @ _ry(math.radians(pose['yaw']))
@@ -331,13 +336,14 @@ def _crowd_annotation(mask:np.ndarray) -> dict:
     return dict(segmentation=seg, num_keypoints=0, area=float(mask_util.area(rle)), iscrowd=1, keypoints=[0] * 51,
                 bbox=[float(b) for b in mask_util.toBbox(rle)], category_id=1)
 
-# %% ../nbs/01_synth.ipynb #219581fa
+# %% ../nbs/01_synth.ipynb #15a7d79d
 def render_scene(rng:np.random.Generator, # the scene's only source of randomness
                  size=CFG.synth_size, # side, or (height, width)
                  min_people:int=CFG.synth_people[0], max_people:int=CFG.synth_people[1],
                  min_height:float=CFG.synth_heights[0], max_height:float=CFG.synth_heights[1], # fractions of the image height
                  crowd_prob:float=CFG.synth_crowd_prob, unannotated_prob:float=CFG.synth_unannotated_prob,
                  background:str='texture', # or 'plain'
+                 max_yaw:float=180., lying_prob:float=.05, # pose limits of the people (not the crowd), see `random_pose`
                 ) -> tuple:
     "A uint8 BGR image of random people and their COCO annotations (without ids), people before the crowd"
     h, w = (size, size) if np.isscalar(size) else size
@@ -348,7 +354,8 @@ def render_scene(rng:np.random.Generator, # the scene's only source of randomnes
     figs = []
     for H in heights:
         lo, hi = .3 * H, h - .3 * H
-        figs.append(synth_person(rng, H, (rng.uniform(0, w), rng.uniform(lo, hi) if lo < hi else rng.uniform(0, h))))
+        centre = (rng.uniform(0, w), rng.uniform(lo, hi) if lo < hi else rng.uniform(0, h))
+        figs.append(synth_person(rng, H, centre, limits=dict(max_yaw=max_yaw, lying_prob=lying_prob)))
     annotated = rng.random(n) >= unannotated_prob
     labels = np.zeros((h, w), np.uint8)
     polys = []
@@ -431,7 +438,7 @@ def sample_grid(ann_file, # a person_keypoints JSON
     tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % ncols)
     return np.vstack([np.hstack(tiles[r:r + ncols]) for r in range(0, len(tiles), ncols)])
 
-# %% ../nbs/01_synth.ipynb #d3686237
+# %% ../nbs/01_synth.ipynb #e3c3543b
 @call_parse
 def synth_cli(out:str='synth', # dataset folder
               n:int=64, # number of images
@@ -439,10 +446,12 @@ def synth_cli(out:str='synth', # dataset folder
               seed:int=0, # random seed
               split:str='train', # name in person_keypoints_{split}.json
               picture:str=None, # also write a grid of samples with keypoints drawn to this image file
+              max_yaw:float=180., # people turn from the camera at most this far (45: the quickstart's easy people)
+              lying_prob:float=.05, # chance a person lies or leans far over
              ):
     "Write a synthetic COCO person-keypoints dataset"
     t = time.perf_counter()
-    path = make_synth_coco(out, n, size, seed, split)
+    path = make_synth_coco(out, n, size, seed, split, max_yaw=max_yaw, lying_prob=lying_prob)
     secs = time.perf_counter() - t
     anns = json.loads(path.read_text())['annotations']
     if picture:
