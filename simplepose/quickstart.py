@@ -23,19 +23,21 @@ from .eval import evaluate_model, evaluate_coco, coco_api, write_json_atomic, ST
 from .draw import draw_people
 
 # %% auto #0
-__all__ = ['QS_SCENE', 'QS_NET', 'QS_SIZE', 'QS_SIGMA', 'QS_LIMB_SIGMA', 'QS_BS', 'QS_LR', 'QS_MINUTES', 'QS_N_TRAIN', 'QS_N_VAL',
-           'synth_sets', 'OneCycleBudget', 'train_compact', 'fastest_threads', 'evaluate_synth', 'prediction_grid',
-           'save_loss_plot', 'quickstart', 'quickstart_cli']
+__all__ = ['QS_SCENE', 'QS_RANGES', 'QS_NET', 'QS_SIZE', 'QS_SIGMA', 'QS_LIMB_SIGMA', 'QS_BS', 'QS_LR', 'QS_MINUTES',
+           'QS_N_TRAIN', 'QS_N_VAL', 'synth_sets', 'OneCycleBudget', 'ThreadTuner', 'train_compact', 'evaluate_synth',
+           'prediction_grid', 'save_loss_plot', 'quickstart', 'quickstart_cli']
 
-# %% ../nbs/11_quickstart.ipynb #791473f1
-QS_SCENE = dict(min_people=1, max_people=3, min_height=.4, max_height=.9, crowd_prob=.1, unannotated_prob=.05)
+# %% ../nbs/11_quickstart.ipynb #58dfa758
+QS_SCENE = dict(min_people=1, max_people=2, min_height=.6, max_height=.95, crowd_prob=.1, unannotated_prob=.05,
+                max_yaw=45, lying_prob=0) # people face the camera (±45°) and stand
+QS_RANGES = dict(max_rotate=10) # augmentation: upright people need small turns, not ±40°
 QS_NET = dict(nstack=1, inp_dim=32, increase=16)
 QS_SIZE = 128      # input side for training and inference; synthetic images are rendered at this size
-QS_SIGMA = 4.0     # keypoint Gaussian σ, input px (CFG.sigma = 9 is meant for 512-px inputs)
-QS_LIMB_SIGMA = 3.0 # limb σ, input px (CFG.limb_sigma = 7)
+QS_SIGMA = 3.0     # keypoint Gaussian σ, input px (CFG.sigma = 9 is meant for 512-px inputs)
+QS_LIMB_SIGMA = 2.5 # limb σ, input px (CFG.limb_sigma = 7)
 QS_BS = 16         # batch size
 QS_LR = 4e-3       # peak AdamW learning rate of the one cycle
-QS_MINUTES = 7.0   # training wall budget
+QS_MINUTES = 8.75  # training wall budget
 QS_N_TRAIN = 1500  # synthetic training images
 QS_N_VAL = 100     # held-out synthetic images
 
@@ -52,7 +54,7 @@ def synth_sets(out, # folder; `synth/train` and `synth/val` are written inside
     return (make_synth_coco(out/'train', n_train, size, seed, 'train', **scene),
             make_synth_coco(out/'val', n_val, size, seed, 'val', **scene))
 
-# %% ../nbs/11_quickstart.ipynb #0fe46746
+# %% ../nbs/11_quickstart.ipynb #2573044e
 class OneCycleBudget(Callback):
     "One-cycle learning rate and momentum over `steps` batches or `seconds` of wall time, whichever ends first; then stop"
     order, run_valid = 60, False
@@ -74,10 +76,35 @@ class OneCycleBudget(Callback):
     def after_batch(self):
         self.n += 1
         self.history.append(dict(step=self.n, seconds=round(time.perf_counter() - self.t0, 3), loss=float(self.loss.detach()),
-                                 lr=float(self.opt.hypers[-1]['lr'])))
+                                 lr=float(self.opt.hypers[-1]['lr']), threads=torch.get_num_threads()))
         if self.progress() >= 1: raise CancelFitException
 
-# %% ../nbs/11_quickstart.ipynb #b44744d3
+# %% ../nbs/11_quickstart.ipynb #c0858d65
+class ThreadTuner(Callback):
+    "Every `every` training batches, time `probe` batches per thread count in `candidates` and keep the fastest"
+    order, run_valid = 61, False
+    def __init__(self, candidates:tuple=(1, 2), every:int=200, probe:int=5, start:int=10):
+        self.candidates, self.every, self.probe, self.start = tuple(candidates), every, probe, start
+
+    def before_fit(self): self.n, self.plan, self.choices = 0, [], []
+    def before_batch(self):
+        if self.n % self.every == self.start % self.every:
+            self.plan, self.times = [k for k in self.candidates for _ in range(self.probe)], {k: [] for k in self.candidates}
+        if self.plan:
+            self.k = self.plan.pop(0)
+            torch.set_num_threads(self.k)
+            self.t = time.perf_counter()
+    def after_batch(self):
+        self.n += 1
+        if not hasattr(self, 'k'): return
+        self.times[self.k].append(time.perf_counter() - self.t)
+        del self.k
+        if not self.plan:
+            best = min(self.times, key=lambda k: float(np.median(self.times[k])))
+            torch.set_num_threads(best)
+            self.choices.append(dict(step=self.n, threads=best, **{f'{k}_threads_s': round(float(np.median(v)), 4) for k, v in self.times.items()}))
+
+# %% ../nbs/11_quickstart.ipynb #567ef442
 def train_compact(train_ann, # COCO keypoint JSON of the training set
                   size:int=QS_SIZE, bs:int=QS_BS, lr:float=QS_LR,
                   steps:int=None, # stop after this many batches...
@@ -85,38 +112,23 @@ def train_compact(train_ann, # COCO keypoint JSON of the training set
                   seed:int=0, workers:int=0, # loader processes (0: load in this process)
                   sigma:float=QS_SIGMA, limb_sigma:float=QS_LIMB_SIGMA, # target widths, input px
                   net:dict=QS_NET, # `IMHN` arguments
+                  ranges:dict=QS_RANGES, # augmentation ranges (`AugmentParams.random` options)
+                  threads:int=0, # torch threads; 0: `ThreadTuner` chooses between 1 and 2 as it goes
                  ):
     "A fastai learner that has trained a compact IMHN on `train_ann` within the budget; `learn.budget.history` logs it"
     train_ann = Path(train_ann)
     src = CocoSource(train_ann, train_ann.parent.parent/'images', min_area=0)
     kw = dict(bs=bs, num_workers=workers, seed=seed, device='cpu')
-    dls = DataLoaders(EpochDL(PoseDataset(src, size, seed=seed, sigma=sigma, limb_sigma=limb_sigma), shuffle=True, drop_last=True, **kw),
-                      EpochDL([], **kw), device='cpu')
+    ds = PoseDataset(src, size, seed=seed, sigma=sigma, limb_sigma=limb_sigma, ranges=ranges)
+    dls = DataLoaders(EpochDL(ds, shuffle=True, drop_last=True, **kw), EpochDL([], **kw), device='cpu')
     dls.n_inp = 1
     torch.manual_seed(seed)
-    learn = pose_learner(dls, IMHN(**net), opt='adamw', lr=lr, wd=1e-4, precision='fp32')
-    learn.budget = OneCycleBudget(lr, steps, seconds)
-    with learn.no_bar(), learn.no_logging(): learn.fit(10**6, cbs=learn.budget)
+    model = IMHN(**net).to(memory_format=torch.channels_last)
+    learn = pose_learner(dls, model, opt='adamw', lr=lr, wd=1e-4, precision='fp32')
+    learn.budget, learn.tuner = OneCycleBudget(lr, steps, seconds), None if threads else ThreadTuner()
+    if threads: torch.set_num_threads(threads)
+    with learn.no_bar(), learn.no_logging(): learn.fit(10**6, cbs=[learn.budget] + [learn.tuner] * (not threads))
     return learn
-
-# %% ../nbs/11_quickstart.ipynb #a6432456
-def fastest_threads(net:dict=QS_NET, bs:int=QS_BS, size:int=QS_SIZE, candidates:tuple=(1, 2), steps:int=3) -> int:
-    "The torch thread count among `candidates` with the shortest median training step (random data)"
-    from simplepose.loss import FocalL2Loss
-    model, loss = IMHN(**net), FocalL2Loss()
-    opt = torch.optim.AdamW(model.parameters(), 1e-4)
-    n = size // CFG.stride
-    x, m, t = torch.rand(bs, 3, size, size), torch.ones(bs, 1, n, n), torch.rand(bs, 50, n, n)
-    times = {}
-    for k in candidates:
-        torch.set_num_threads(k)
-        ts = []
-        for i in range(steps + 1):
-            t0 = time.perf_counter()
-            opt.zero_grad(); loss(model(x), m, t).backward(); opt.step()
-            ts.append(time.perf_counter() - t0)
-        times[k] = float(np.median(ts[1:]))
-    return min(times, key=times.get)
 
 # %% ../nbs/11_quickstart.ipynb #e043aa53
 def evaluate_synth(model, val_ann, # COCO keypoint JSON of held-out images (in `../images`)
@@ -169,13 +181,13 @@ def save_loss_plot(history:list, path):
     ax.set_xlabel('training minutes'); ax.set_ylabel('focal L2 loss'); ax.set_yscale('log')
     with atomic_path(path) as tmp: fig.savefig(tmp, format='png')
 
-# %% ../nbs/11_quickstart.ipynb #53925dca
+# %% ../nbs/11_quickstart.ipynb #f04102cb
 def quickstart(out='_quickstart', # output folder
-               minutes:float=9.0, # wall budget of the whole run, from process start
+               minutes:float=9.5, # wall budget of the whole run, from process start
                train_minutes:float=QS_MINUTES, # upper bound of the training stage
                steps:int=None, # also stop training after this many batches (reproducible runs)
                seed:int=0, n_train:int=QS_N_TRAIN, n_val:int=QS_N_VAL, size:int=QS_SIZE, bs:int=QS_BS, lr:float=QS_LR,
-               net:dict=QS_NET, threads:int=1, # torch threads for training; 0: `fastest_threads`
+               net:dict=QS_NET, threads:int=0, # torch threads for training; 0: `ThreadTuner` chooses as it goes
                eval_reserve:float=30., # seconds kept for evaluation and writing
                verbose:bool=True) -> dict:
     "Synthesize, train, evaluate, draw and save; returns the metrics written to `metrics.json`"
@@ -185,14 +197,14 @@ def quickstart(out='_quickstart', # output folder
     train_ann, val_ann = synth_sets(out, n_train, n_val, size, seed)
     t_synth = time.perf_counter() - t0
     say(f'synthesized {n_train} training and {n_val} held-out images in {t_synth:.0f}s')
-    threads = threads or fastest_threads(net, bs, size)
-    torch.set_num_threads(threads)
     seconds = max(min(60 * train_minutes, 60 * minutes - _process_seconds() - eval_reserve), 1.)
-    learn = train_compact(train_ann, size, bs, lr, steps, seconds, seed, net=net)
+    learn = train_compact(train_ann, size, bs, lr, steps, seconds, seed, net=net, threads=threads)
     hist = learn.budget.history
     t_train = hist[-1]['seconds']
-    say(f'trained IMHN({net}) with {threads} thread(s) for {len(hist)} steps of {bs} ({len(hist) * bs / len(learn.dls.train.dataset):.1f} epochs) '
-        f'in {t_train:.0f}s; final loss {np.mean([h["loss"] for h in hist[-20:]]):.3g}')
+    used = np.bincount([h['threads'] for h in hist])
+    say(f'trained IMHN({net}) for {len(hist)} steps of {bs} ({len(hist) * bs / len(learn.dls.train.dataset):.1f} epochs) '
+        f'in {t_train:.0f}s ({", ".join(f"{n} on {k} thread(s)" for k, n in enumerate(used) if n)}); '
+        f'final loss {np.mean([h["loss"] for h in hist[-20:]]):.3g}')
     save_safetensors(learn.model, out/'weights.safetensors')
     t = time.perf_counter()
     stats, results = evaluate_synth(learn.model, val_ann, size, verbose=verbose)
@@ -203,15 +215,16 @@ def quickstart(out='_quickstart', # output folder
     wall = _process_seconds()
     metrics = dict(stats, wall_s=round(wall, 1), synth_s=round(t_synth, 1), train_s=round(t_train, 1), eval_s=round(t_eval, 1),
                    steps=len(hist), config=dict(net=net, size=size, bs=bs, lr=lr, n_train=n_train, n_val=n_val, seed=seed,
-                                                scene=QS_SCENE, threads=threads, optimizer='adamw one-cycle'))
+                                                scene=QS_SCENE, ranges=QS_RANGES, optimizer='adamw one-cycle',
+                                                threads=threads or [c['threads'] for c in learn.tuner.choices]))
     write_json_atomic(metrics, out/'metrics.json')
     print(f'quickstart: AP={stats["AP"]:.3f} wall={wall:.0f}s')
     return metrics
 
-# %% ../nbs/11_quickstart.ipynb #2b139b4e
+# %% ../nbs/11_quickstart.ipynb #dd73fae2
 @call_parse
 def quickstart_cli(out:str='_quickstart', # output folder
-                   minutes:float=9.0, # wall budget of the whole run, from process start
+                   minutes:float=9.5, # wall budget of the whole run, from process start
                    train_minutes:float=QS_MINUTES, # upper bound of the training stage
                    steps:int=None, # also stop training after this many batches
                    seed:int=0, # data, initialisation and augmentation seed
@@ -220,7 +233,7 @@ def quickstart_cli(out:str='_quickstart', # output folder
                    size:int=QS_SIZE, # input side, a multiple of 64
                    bs:int=QS_BS, # batch size
                    lr:float=QS_LR, # peak AdamW learning rate
-                   threads:int=1, # torch threads for training; 0: whichever of 1 and 2 trains faster at the start
+                   threads:int=0, # torch threads for training; 0: re-timed every 200 steps, whichever of 1 and 2 is faster
                   ):
     "Train a compact IMHN on synthetic people, evaluate it with pycocotools, write pictures and weights"
     quickstart(out, minutes, train_minutes, steps, seed, n_train, n_val, size, bs, lr, threads=threads)
