@@ -157,7 +157,7 @@ def keep_freed_memory(trim_mb:int=256, # freed heap memory kept by the process b
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     return bool(mallopt(M_TRIM_THRESHOLD, trim_mb << 20)) and bool(mallopt(M_MMAP_THRESHOLD, mmap_mb << 20))
 
-# %% ../nbs/03_augment.ipynb #d628415c
+# %% ../nbs/03_augment.ipynb #c12a3c1a
 class PoseDataset:
     "`(image, mask_miss, targets)` samples of a record source, reproducible per (seed, epoch, index)"
     def __init__(self, source, # sequence of sample records: `CocoSource`, `H5Store`, a list
@@ -167,10 +167,9 @@ class PoseDataset:
                  exact_masks:bool=False, # the original's full-size mask warp
                  store_image_size:int=None, # what the source's `scale_provided` was divided by; None: from the source or CFG
                  sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma, # target widths, input px (narrower suit small inputs)
-                 target_dist:float=CFG.target_dist, # main person's height as a fraction of the input
                  ranges:dict|None=None): # `AugmentParams.random` options, e.g. `dict(max_rotate=10)`
         self.source, self.size, self.augment, self.seed, self.stride, self.exact_masks = source, size, augment, seed, stride, exact_masks
-        self.sigma, self.limb_sigma, self.target_dist, self.ranges = sigma, limb_sigma, target_dist, dict(ranges or {})
+        self.sigma, self.limb_sigma, self.ranges = sigma, limb_sigma, dict(ranges or {})
         attrs = getattr(source, 'attrs', {})
         self.store_image_size = int(store_image_size or attrs.get('store_image_size', 0) or
                                     getattr(source, 'store_image_size', 0) or CFG.store_image_size)
@@ -186,7 +185,7 @@ class PoseDataset:
         i = range(len(self))[i]
         keep_freed_memory()
         rng = np.random.default_rng((self.seed, self.epoch, i))
-        return augment_sample(self.source[i], rng, self.size, self.augment, self.stride, self.exact_masks, self.target_dist,
-                              self.store_image_size, self.sigma, self.limb_sigma, self.ranges)
+        return augment_sample(self.source[i], rng, self.size, self.augment, self.stride, self.exact_masks,
+                              store_image_size=self.store_image_size, sigma=self.sigma, limb_sigma=self.limb_sigma, ranges=self.ranges)
 
     def __repr__(self): return f'{type(self).__name__}({len(self)} samples, {self.size}px, augment={self.augment}, seed={self.seed}, epoch={self.epoch})'

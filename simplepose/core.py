@@ -106,7 +106,7 @@ COCO_PERSON_CATEGORY = dict(id=1, name='person', supercategory='person', keypoin
 # %% ../nbs/00_core.ipynb #e6ec430f
 DRAW_LIMBS = [0] + list(range(5, 21)) + [29]
 
-# %% ../nbs/00_core.ipynb #de8852db
+# %% ../nbs/00_core.ipynb #a97757c2
 @dataclass
 class Config:
     "Every default of simplepose, from the original's published configuration (spec §0–§8)"
@@ -133,6 +133,8 @@ class Config:
     synth_heights:tuple = (0.1, 0.9) # person height as a fraction of the image height
     synth_crowd_prob:float = 0.15 # chance an image holds a crowd region
     synth_unannotated_prob:float = 0.1 # chance a person is drawn but not annotated
+    synth_max_yaw:float = 180.  # people turn from the camera at most this far, degrees (180: any direction)
+    synth_lying_prob:float = 0.05 # chance a person lies or leans far over
     # augmentation (§4)
     target_dist:float = 0.6     # main person's height as a fraction of the input
     scale_prob:float = 0.8

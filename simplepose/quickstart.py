@@ -79,32 +79,30 @@ class OneCycleBudget(Callback):
                                  lr=float(self.opt.hypers[-1]['lr']), threads=torch.get_num_threads()))
         if self.progress() >= 1: raise CancelFitException
 
-# %% ../nbs/11_quickstart.ipynb #c0858d65
+# %% ../nbs/11_quickstart.ipynb #f2dea67b
 class ThreadTuner(Callback):
     "Every `every` training batches, time `probe` batches per thread count in `candidates` and keep the fastest"
     order, run_valid = 61, False
     def __init__(self, candidates:tuple=(1, 2), every:int=200, probe:int=5, start:int=10):
         self.candidates, self.every, self.probe, self.start = tuple(candidates), every, probe, start
 
-    def before_fit(self): self.n, self.plan, self.choices = 0, [], []
+    def before_fit(self): self.n, self.plan, self.k, self.choices = 0, [], None, []
     def before_batch(self):
         if self.n % self.every == self.start % self.every:
             self.plan, self.times = [k for k in self.candidates for _ in range(self.probe)], {k: [] for k in self.candidates}
-        if self.plan:
-            self.k = self.plan.pop(0)
-            torch.set_num_threads(self.k)
-            self.t = time.perf_counter()
+        self.k = self.plan.pop(0) if self.plan else None
+        if self.k: torch.set_num_threads(self.k)
+        self.t = time.perf_counter()
     def after_batch(self):
         self.n += 1
-        if not hasattr(self, 'k'): return
+        if self.k is None: return
         self.times[self.k].append(time.perf_counter() - self.t)
-        del self.k
         if not self.plan:
             best = min(self.times, key=lambda k: float(np.median(self.times[k])))
             torch.set_num_threads(best)
             self.choices.append(dict(step=self.n, threads=best, **{f'{k}_threads_s': round(float(np.median(v)), 4) for k, v in self.times.items()}))
 
-# %% ../nbs/11_quickstart.ipynb #567ef442
+# %% ../nbs/11_quickstart.ipynb #e66c475a
 def train_compact(train_ann, # COCO keypoint JSON of the training set
                   size:int=QS_SIZE, bs:int=QS_BS, lr:float=QS_LR,
                   steps:int=None, # stop after this many batches...
@@ -127,7 +125,7 @@ def train_compact(train_ann, # COCO keypoint JSON of the training set
     learn = pose_learner(dls, model, opt='adamw', lr=lr, wd=1e-4, precision='fp32')
     learn.budget, learn.tuner = OneCycleBudget(lr, steps, seconds), None if threads else ThreadTuner()
     if threads: torch.set_num_threads(threads)
-    with learn.no_bar(), learn.no_logging(): learn.fit(10**6, cbs=[learn.budget] + [learn.tuner] * (not threads))
+    with learn.no_bar(), learn.no_logging(): learn.fit(10**6, cbs=[cb for cb in (learn.budget, learn.tuner) if cb])
     return learn
 
 # %% ../nbs/11_quickstart.ipynb #e043aa53

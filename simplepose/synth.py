@@ -25,14 +25,14 @@ __all__ = ['BODY', 'POSE_KEYS', 'STANDING', 'NECK_PT', 'HEAD_PT', 'LEFT_TOE_PT',
 BODY = dict(spine=.30, shoulder=.105, hip=.055, upper_arm=.17, forearm=.15, thigh=.245, shin=.245,
             head_up=.10, head_w=.05, head_h=.065, foot=.07, depth=.065, pelvis=.085)
 
-# %% ../nbs/01_synth.ipynb #82e59378
+# %% ../nbs/01_synth.ipynb #ede438e9
 POSE_KEYS = ['yaw', 'roll', 'bend', 'side_bend', 'head_yaw', 'head_pitch'] + [
     f'{s}_{j}' for s in ('left', 'right') for j in ('shoulder_flex', 'shoulder_abd', 'elbow', 'hip_flex', 'hip_abd', 'knee')]
 STANDING = {k: 0. for k in POSE_KEYS}
 
 def random_pose(rng:np.random.Generator,
-                max_yaw:float=180., # turn away from the camera at most this far (180: any direction, 0: facing it)
-                lying_prob:float=.05, # chance of a figure lying or leaning far over
+                max_yaw:float=CFG.synth_max_yaw, # turn away from the camera at most this far (180: any direction, 0: facing it)
+                lying_prob:float=CFG.synth_lying_prob, # chance of a figure lying or leaning far over
                ) -> dict:
     "Random joint angles (degrees) within human limits; `yaw` 0 faces the camera, `roll` leans in the image plane"
     u, z = rng.random(14).tolist(), rng.standard_normal(11).tolist()
@@ -336,14 +336,14 @@ def _crowd_annotation(mask:np.ndarray) -> dict:
     return dict(segmentation=seg, num_keypoints=0, area=float(mask_util.area(rle)), iscrowd=1, keypoints=[0] * 51,
                 bbox=[float(b) for b in mask_util.toBbox(rle)], category_id=1)
 
-# %% ../nbs/01_synth.ipynb #15a7d79d
+# %% ../nbs/01_synth.ipynb #45a55caf
 def render_scene(rng:np.random.Generator, # the scene's only source of randomness
                  size=CFG.synth_size, # side, or (height, width)
                  min_people:int=CFG.synth_people[0], max_people:int=CFG.synth_people[1],
                  min_height:float=CFG.synth_heights[0], max_height:float=CFG.synth_heights[1], # fractions of the image height
                  crowd_prob:float=CFG.synth_crowd_prob, unannotated_prob:float=CFG.synth_unannotated_prob,
                  background:str='texture', # or 'plain'
-                 max_yaw:float=180., lying_prob:float=.05, # pose limits of the people (not the crowd), see `random_pose`
+                 max_yaw:float=CFG.synth_max_yaw, lying_prob:float=CFG.synth_lying_prob, # pose limits of the people (not the crowd)
                 ) -> tuple:
     "A uint8 BGR image of random people and their COCO annotations (without ids), people before the crowd"
     h, w = (size, size) if np.isscalar(size) else size
@@ -438,7 +438,7 @@ def sample_grid(ann_file, # a person_keypoints JSON
     tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % ncols)
     return np.vstack([np.hstack(tiles[r:r + ncols]) for r in range(0, len(tiles), ncols)])
 
-# %% ../nbs/01_synth.ipynb #e3c3543b
+# %% ../nbs/01_synth.ipynb #95eaa697
 @call_parse
 def synth_cli(out:str='synth', # dataset folder
               n:int=64, # number of images
@@ -446,8 +446,8 @@ def synth_cli(out:str='synth', # dataset folder
               seed:int=0, # random seed
               split:str='train', # name in person_keypoints_{split}.json
               picture:str=None, # also write a grid of samples with keypoints drawn to this image file
-              max_yaw:float=180., # people turn from the camera at most this far (45: the quickstart's easy people)
-              lying_prob:float=.05, # chance a person lies or leans far over
+              max_yaw:float=CFG.synth_max_yaw, # people turn from the camera at most this far (45: the quickstart's easy people)
+              lying_prob:float=CFG.synth_lying_prob, # chance a person lies or leans far over
              ):
     "Write a synthetic COCO person-keypoints dataset"
     t = time.perf_counter()
