@@ -65,7 +65,7 @@ _CAND_KEYS = ('limb', 'a', 'b', 'score', 'length', 'rank')
 
 def limb_candidates(peaks:list, # 18 arrays (n_j, 4) x, y, score, id in original px, from `find_peaks`
                     maps:Maps, # limb maps and their geometry
-                    limb_thresh:float=CFG.limb_thresh, # a sample counts if above this (`thre2`)
+                    limb_score_thresh:float=CFG.limb_score_thresh, # a sample counts if above this (`thre2`)
                     connect_ratio:float=CFG.connect_ratio, # fraction of samples that must count
                     mid_num:int=CFG.mid_num, # most samples along a candidate
                     sampling:str='bilinear', # read the grid 'bilinear' or 'nearest'
@@ -91,7 +91,7 @@ def limb_candidates(peaks:list, # 18 arrays (n_j, 4) x, y, score, id in original
             gx = g[a, 0, None] + t * (g[b, 0] - g[a, 0])[:, None]
             v = np.where(inside, _sample_limbs(sources, k[:, None], gy, gx, sampling), 0.0)
             score = v.sum(1) / S + np.minimum(0.5 * H / n - 1, 0)
-            ok = (n > 0) & (((v > limb_thresh) & inside).sum(1) >= connect_ratio * S) & (score > 0)
+            ok = (n > 0) & (((v > limb_score_thresh) & inside).sum(1) >= connect_ratio * S) & (score > 0)
             keep.append((k[ok], a[ok], b[ok], score[ok], n[ok]))
     if not keep: return {key: np.zeros(0, np.intp if key in 'limb a b'.split() else np.float64) for key in _CAND_KEYS}
     k, a, b, score, n = (np.concatenate(v) for v in zip(*keep))
@@ -173,7 +173,7 @@ def assemble_people(conns:dict, # accepted connections from `match_limbs`
 # %% ../nbs/08_group.ipynb #34058de0
 def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
                  maps:Maps, # limb maps and their geometry
-                 limb_thresh:float=CFG.limb_thresh, connect_ratio:float=CFG.connect_ratio, mid_num:int=CFG.mid_num,
+                 limb_score_thresh:float=CFG.limb_score_thresh, connect_ratio:float=CFG.connect_ratio, mid_num:int=CFG.mid_num,
                  len_rate:float=CFG.len_rate, connection_tol:float=CFG.connection_tol,
                  min_parts:int=CFG.min_parts, min_mean_score:float=CFG.min_mean_score,
                  person_score:str=CFG.person_score, # 'total': 1 − 1/total (original); 'mean': total/#parts
@@ -184,7 +184,7 @@ def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
     "People `(N, 18, 3)` float32 x, y, keypoint score in original px, and their scores `(N,)`"
     if person_score not in ('total', 'mean'): raise ValueError(f"person_score must be 'total' or 'mean', not {person_score!r}")
     P = np.concatenate([np.asarray(p, np.float64).reshape(-1, 4) for p in peaks])
-    cands = limb_candidates(peaks, maps, limb_thresh, connect_ratio, mid_num, sampling)
+    cands = limb_candidates(peaks, maps, limb_score_thresh, connect_ratio, mid_num, sampling)
     types = np.repeat(np.arange(N_KEYPOINTS), [len(p) for p in peaks])
     found = assemble_people(match_limbs(cands), P[:, 2], types, len_rate, connection_tol, min_parts, min_mean_score,
                             attach_from, singles)
@@ -201,13 +201,13 @@ def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
 
 # %% ../nbs/08_group.ipynb #fdcd3fd7
 def decode(maps:Maps,
-           keypoint_thresh:float=CFG.keypoint_thresh, # peaks must reach this (`thre1`)
+           peak_thresh:float=CFG.peak_thresh, # peaks must reach this (`thre1`)
            refine:str='log-parabola', # sub-pixel refinement of peaks, see `find_peaks`
            max_peaks:int=CFG.max_peaks, # strongest peaks kept per keypoint type
            **kwargs, # passed to `group_people`
           ) -> tuple:
     "People `(N, 18, 3)` x, y, keypoint score in original px and their scores `(N,)` from fused maps"
-    return group_people(find_peaks(maps, keypoint_thresh, refine, max_peaks), maps, **kwargs)
+    return group_people(find_peaks(maps, peak_thresh, refine, max_peaks), maps, **kwargs)
 
 # %% ../nbs/08_group.ipynb #154c419b
 def random_maps(rng:np.random.Generator, # the case's only source of randomness

@@ -252,7 +252,7 @@ _REFINE = {'log-parabola': (_refine_log_parabola, 1), 'centroid': (_refine_centr
 
 # %% ../nbs/07_infer.ipynb #b68bb3a3
 def find_peaks(maps:Maps,
-               thresh:float=CFG.keypoint_thresh, # a peak's value must reach this (`thre1`)
+               thresh:float=CFG.peak_thresh, # a peak's value must reach this (`thre1`)
                refine:str='log-parabola', # sub-pixel refinement: 'log-parabola', 'centroid' or None
                max_peaks:int=CFG.max_peaks, # keep the strongest this many per keypoint type (None: all)
               ) -> list:

@@ -43,12 +43,12 @@ def _overlapping(r0, r1, c0, c1, ch):
     return (same & cols & rows).sum(1) > 1
 
 # %% ../nbs/02a_targets.ipynb #5d60651c
-def _keypoints_into(out, joints, h, w, stride, sigma, keypoint_thre):
+def _keypoints_into(out, joints, h, w, stride, sigma, keypoint_cutoff):
     "Draw keypoint Gaussians into the flat `(18·h·w,)` array `out`"
     j = np.asarray(joints, np.float64).reshape(-1, N_KEYPOINTS, 3)
     p, k = np.nonzero(j[..., 2] < 2)
     x, y = j[p, k, 0], j[p, k, 1]
-    half = gaussian_window(sigma, keypoint_thre, stride) // 2
+    half = gaussian_window(sigma, keypoint_cutoff, stride) // 2
     cx, cy = np.round(x / stride).astype(np.intp), np.round(y / stride).astype(np.intp)
     c0, c1 = np.maximum(cx - half, 0), np.minimum(cx + half + 1, w)
     r0, r1 = np.maximum(cy - half, 0), np.minimum(cy + half + 1, h)
@@ -69,14 +69,14 @@ def _keypoints_into(out, joints, h, w, stride, sigma, keypoint_thre):
 def keypoint_maps(joints, # (P, 18, 3) keypoints in input px with visibility codes
                   out_hw:tuple, # (h, w) of the map
                   stride:int=CFG.stride, sigma:float=CFG.sigma, # Gaussian σ in input px
-                  keypoint_thre:float=CFG.keypoint_thre, # sets the window size
+                  keypoint_cutoff:float=CFG.keypoint_cutoff, # sets the window size
                  ) -> np.ndarray: # float32 (18, h, w)
     "Keypoint Gaussians, maximum over people"
     h, w = out_hw
-    return _keypoints_into(np.zeros(N_KEYPOINTS * h * w, np.float32), joints, h, w, stride, sigma, keypoint_thre).reshape(N_KEYPOINTS, h, w)
+    return _keypoints_into(np.zeros(N_KEYPOINTS * h * w, np.float32), joints, h, w, stride, sigma, keypoint_cutoff).reshape(N_KEYPOINTS, h, w)
 
 # %% ../nbs/02a_targets.ipynb #e36d3dc0
-def _limbs_into(out, joints, h, w, stride, limb_sigma, limb_thre, limb_floor, limb_margin):
+def _limbs_into(out, joints, h, w, stride, limb_sigma, limb_cutoff, limb_floor, limb_margin):
     "Draw limb ridges into the flat `(30·h·w,)` array `out`"
     j = np.asarray(joints, np.float64).reshape(-1, N_KEYPOINTS, 3)
     a, b = j[:, LIMB_FROM], j[:, LIMB_TO]
@@ -100,7 +100,7 @@ def _limbs_into(out, joints, h, w, stride, limb_sigma, limb_thre, limb_floor, li
     u = np.repeat((A[rb] * (c0[rb] * stride + off) + B[rb] * (rr * stride + off) + C[rb]).astype(np.float32), nrow)
     u += np.repeat((A[rb] * stride).astype(np.float32), nrow) * col
     g = np.exp(u * u * np.float32(-0.5 / limb_sigma**2))
-    g[g <= limb_thre] = limb_floor
+    g[g <= limb_cutoff] = limb_floor
     out[idx] = g
     shared = _overlapping(r0, r1, c0, c1, k)
     if shared.any():  # boxes of the same limb type overlap: mean over people, accumulated one person at a time
@@ -116,13 +116,13 @@ def _limbs_into(out, joints, h, w, stride, limb_sigma, limb_thre, limb_floor, li
 def limb_maps(joints, # (P, 18, 3) keypoints in input px with visibility codes
               out_hw:tuple, # (h, w) of the map
               stride:int=CFG.stride, limb_sigma:float=CFG.limb_sigma, # σ across the limb, input px
-              limb_thre:float=CFG.limb_thre, # values at or below this become `limb_floor`
+              limb_cutoff:float=CFG.limb_cutoff, # values at or below this become `limb_floor`
               limb_floor:float=CFG.limb_floor, # the pedestal inside a limb's box
               limb_margin:float=CFG.limb_margin, # box margin beyond the endpoints, input px
              ) -> np.ndarray: # float32 (30, h, w)
     "Limb ridges inside their boxes, mean over people"
     h, w = out_hw
-    return _limbs_into(np.zeros(N_LIMBS * h * w, np.float32), joints, h, w, stride, limb_sigma, limb_thre,
+    return _limbs_into(np.zeros(N_LIMBS * h * w, np.float32), joints, h, w, stride, limb_sigma, limb_cutoff,
                        limb_floor, limb_margin).reshape(N_LIMBS, h, w)
 
 # %% ../nbs/02a_targets.ipynb #27342b8a
@@ -132,14 +132,14 @@ def make_targets(joints, # (P, 18, 3) keypoints in input px with visibility code
                  out_hw:tuple, # (h, w) of the maps
                  mask_all=None, # float (h, w) person mask in [0, 1] at map resolution; None: zeros
                  stride:int=CFG.stride, sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma,
-                 keypoint_thre:float=CFG.keypoint_thre, limb_thre:float=CFG.limb_thre,
+                 keypoint_cutoff:float=CFG.keypoint_cutoff, limb_cutoff:float=CFG.limb_cutoff,
                  limb_floor:float=CFG.limb_floor, limb_margin:float=CFG.limb_margin,
                 ) -> np.ndarray: # float32 (50, h, w)
     "The 50 target channels: limbs, keypoints, eroded person mask, max of keypoints"
     h, w = out_hw
     t = np.zeros((N_CHANNELS, h, w), np.float32)
-    _limbs_into(t[LIMB_CH].reshape(-1), joints, h, w, stride, limb_sigma, limb_thre, limb_floor, limb_margin)
-    _keypoints_into(t[KEYPOINT_CH].reshape(-1), joints, h, w, stride, sigma, keypoint_thre)
+    _limbs_into(t[LIMB_CH].reshape(-1), joints, h, w, stride, limb_sigma, limb_cutoff, limb_floor, limb_margin)
+    _keypoints_into(t[KEYPOINT_CH].reshape(-1), joints, h, w, stride, sigma, keypoint_cutoff)
     if mask_all is not None:
         t[MASK_CH] = np.clip(cv2.erode(np.asarray(mask_all, np.float32), _ERODE), 0, 1)
     t[KEYPOINT_CH].max(0, out=t[MAXKP_CH])

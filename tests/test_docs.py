@@ -13,7 +13,7 @@ NBS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith(('
 
 def _copy(tmp, nbs=None):
     for name in ('pyproject.toml', 'README.md'): shutil.copy(ROOT/name, tmp/name)
-    for d in ('tools', 'simplepose'): shutil.copytree(ROOT/d, tmp/d, ignore=shutil.ignore_patterns('__pycache__'))
+    for d in ('tools', 'simplepose', 'testdata'): shutil.copytree(ROOT/d, tmp/d, ignore=shutil.ignore_patterns('__pycache__'))
     (tmp/'nbs').mkdir()
     for f in (ROOT/'nbs').iterdir():
         if f.is_file() and f.suffix != '.ipynb' and f.name not in ('nbdev.yml', 'sidebar.yml'): shutil.copy(f, tmp/'nbs'/f.name)
