@@ -26,6 +26,10 @@ $(STAMP): constraints.txt pyproject.toml
 quickstart: $(STAMP)
 	$(BIN)/simplepose-quickstart --out _quickstart
 
+# make test: every notebook executed as JupyterLab's Run All executes it (tests/test_notebooks.py; each one's wall time
+# and the checks skipped for absent optional data are reported just before the final line), every command over the
+# generated bad-input corpus (tests/test_contract.py, tools/badinputs.py), the docs site and its links, export and
+# README in sync. SIMPLEPOSE_DATA=<folder holding coco-mini> (or ../shared/data beside the clone) adds the real-data checks.
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load --durations=15 tests
 

@@ -3,11 +3,11 @@
     python bench/data.py [--rounds 5] [--per-round 200] [--size 512] [--store PATH]
 
 Builds (once, cached in the temp folder) an HDF5 store of synthetic 640×480 images with several people
-(`simplepose.synth` + `simplepose.data.prepare_store`); falls back to `../shared/data/coco-mini` when the synth
-module is missing, and reads COCO straight from its files when no store can be built. Then times
-`PoseDataset(store, size, augment=True)[i]` on one core (OpenCV and torch limited to one thread) and prints
-`samples/s=<median over rounds>` as its last line. The original's data server made about 40 samples/s per process."""
-import argparse, os, sys, tempfile, time, warnings
+(`simplepose.synth` + `simplepose.data.prepare_store`), or reads the store given with `--store`. Then times
+`PoseDataset(store, size, augment=True)[i]` on one core (OpenCV and torch limited to one thread), after
+`keep_freed_memory()` as the learner's loaders call it, and prints `samples/s=<median over rounds>` as its last
+line. The original's data server made about 40 samples/s per process."""
+import argparse, os, sys, tempfile, time
 from pathlib import Path
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
@@ -16,38 +16,30 @@ import cv2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from simplepose.augment import PoseDataset
+from simplepose.augment import PoseDataset, keep_freed_memory
+from simplepose import data
+from simplepose.core import BadInput
+from simplepose.synth import make_synth_coco
 
 CACHE = Path(tempfile.gettempdir())/'simplepose-bench-data'
-COCO_MINI = ROOT.parent/'shared'/'data'/'coco-mini'
 
-def _open_or_build(data, path, build):
+def _open_or_build(path, build):
     "The cached store at `path`, rebuilt when missing or unreadable (e.g. written by an older store format)"
     if path.exists():
         try: return data.H5Store(path)
-        except Exception: path.unlink()
+        except BadInput: path.unlink()
     build()
     return data.H5Store(path)
 
 def build_source(store=None):
-    "A sample source: the given store, a cached synthetic store, a coco-mini store, or coco-mini read directly"
-    from simplepose import data
+    "A sample source: the given store, or a cached synthetic store"
     if store: return data.H5Store(store), f'store {store}'
     CACHE.mkdir(parents=True, exist_ok=True)
-    try:
-        from simplepose.synth import make_synth_coco
-        path = CACHE/'synth-640x480.h5'
-        def build():
-            ann = make_synth_coco(CACHE/'synth', n_images=48, size=(480, 640), seed=0)
-            data.prepare_store(ann, ann.parent.parent/'images', path)
-        return _open_or_build(data, path, build), f'synthetic 640×480 store {path}'
-    except ImportError: pass
-    if not COCO_MINI.exists(): sys.exit(f'no simplepose.synth module and no {COCO_MINI}: nothing to benchmark')
-    ann, images = COCO_MINI/'annotations'/'person_keypoints_train2017.json', COCO_MINI/'train2017'
-    if hasattr(data, 'prepare_store'):
-        path = CACHE/'coco-mini.h5'
-        return _open_or_build(data, path, lambda: data.prepare_store(ann, images, path)), f'coco-mini store {path}'
-    return data.CocoSource(ann, images), f'coco-mini read from files {COCO_MINI}'
+    path = CACHE/'synth-640x480.h5'
+    def build():
+        ann = make_synth_coco(CACHE/'synth', n_images=48, size=(480, 640), seed=0)
+        data.prepare_store(ann, ann.parent.parent/'images', path)
+    return _open_or_build(path, build), f'synthetic 640×480 store {path}'
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -60,9 +52,8 @@ def main():
     try:
         import torch; torch.set_num_threads(1)
     except ImportError: pass
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        src, what = build_source(args.store)
+    src, what = build_source(args.store)
+    keep_freed_memory()
     ds = PoseDataset(src, size=args.size, augment=True, seed=0)
     n = len(ds)
     people = np.mean([len(src[i]['joints']) for i in range(min(n, 50))])

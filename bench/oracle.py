@@ -5,7 +5,7 @@ single-scale inference geometry (m = 512/H, stride 4, padding to multiples of 64
 mirrored, left/right-swapped maps). Then flip fusion → peaks → grouping → COCO results → pycocotools over all images
 of the file, images without people included.
 
-    python bench/oracle.py                                   # COCO-MINI from ../shared/data, clean
+    python bench/oracle.py                                   # COCO-MINI ($SIMPLEPOSE_DATA, see `core.shared_data`), clean
     python bench/oracle.py --ann FILE.json --noisy --seed 1  # clip(0.8·maps + N(0, 0.03), 0, 1)
     python bench/oracle.py --attach-from --singles           # our grouping options
 
@@ -17,11 +17,9 @@ import argparse, sys
 from pathlib import Path
 import torch
 
-DEFAULT_ANN = Path(__file__).resolve().parent.parent.parent/'shared'/'data'/'coco-mini'/'annotations'/'person_keypoints_train2017.json'
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--ann', default=str(DEFAULT_ANN), help='COCO person-keypoints JSON (default: COCO-MINI)')
+    p.add_argument('--ann', default=None, help='COCO person-keypoints JSON (default: COCO-MINI)')
     p.add_argument('--noisy', action='store_true', help='clip(0.8·maps + N(0, 0.03), 0, 1), independently for image and mirror')
     p.add_argument('--seed', type=int, default=0, help='noise seed')
     p.add_argument('--limit', type=int, default=None, help='only the first N images')
@@ -32,6 +30,13 @@ def main(argv=None):
     p.add_argument('--person-score', default='total', choices=['total', 'mean'], help='1 − 1/total (original) or total/#parts')
     p.add_argument('--table', action='store_true', help="print pycocotools' table")
     a = p.parse_args(argv)
+    if a.ann is None:
+        import warnings
+        from simplepose.core import shared_data
+        with warnings.catch_warnings(): warnings.simplefilter('ignore'); a.ann = shared_data('coco-mini', 'annotations', 'person_keypoints_train2017.json')
+        if a.ann is None:
+            print('skipped: COCO-MINI not found (set $SIMPLEPOSE_DATA, or pass --ann FILE.json)')
+            return 0
     if not Path(a.ann).exists():
         print(f'skipped: {a.ann} not found (pass --ann FILE.json)')
         return 0

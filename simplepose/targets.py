@@ -1,4 +1,4 @@
-"""Ground-truth maps at stride 4: keypoint Gaussians, limb ridges with their 0.01 pedestal, the person mask and the max-of-keypoints channel (spec §2).
+"""Ground-truth maps at stride 4: keypoint Gaussians, limb ridges with their 0.01 pedestal, the person mask and the max-of-keypoints channel, as the original's `Heatmapper` (`py_cocodata_server/py_data_heatmapper.py`) draws them.
 
 Docs: https://simplepose.github.io/simplepose/targets.html.md"""
 
@@ -42,10 +42,10 @@ def _overlapping(r0, r1, c0, c1, ch):
     rows = np.maximum(r0[:, None], r0[None]) < np.minimum(r1[:, None], r1[None])
     return (same & cols & rows).sum(1) > 1
 
-# %% ../nbs/02a_targets.ipynb #5d60651c
-def _keypoints_into(out, joints, h, w, stride, sigma, keypoint_cutoff):
-    "Draw keypoint Gaussians into the flat `(18·h·w,)` array `out`"
-    j = np.asarray(joints, np.float64).reshape(-1, N_KEYPOINTS, 3)
+# %% ../nbs/02a_targets.ipynb #763a80bb
+def _keypoints_into(out, joints, h, w, stride, sigma, keypoint_cutoff, skeleton):
+    "Draw keypoint Gaussians into the flat `(K·h·w,)` array `out`"
+    j = np.asarray(joints, np.float64).reshape(-1, skeleton.n_keypoints, 3)
     p, k = np.nonzero(j[..., 2] < 2)
     x, y = j[p, k, 0], j[p, k, 1]
     half = gaussian_window(sigma, keypoint_cutoff, stride) // 2
@@ -66,20 +66,21 @@ def _keypoints_into(out, joints, h, w, stride, sigma, keypoint_cutoff):
             out[idx[sl]] = np.maximum(out[idx[sl]], g[sl])
     return out
 
-def keypoint_maps(joints, # (P, 18, 3) keypoints in input px with visibility codes
+def keypoint_maps(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
                   out_hw:tuple, # (h, w) of the map
                   stride:int=CFG.stride, sigma:float=CFG.sigma, # Gaussian σ in input px
                   keypoint_cutoff:float=CFG.keypoint_cutoff, # sets the window size
-                 ) -> np.ndarray: # float32 (18, h, w)
+                  skeleton:Skeleton=COCO,
+                 ) -> np.ndarray: # float32 (K, h, w)
     "Keypoint Gaussians, maximum over people"
-    h, w = out_hw
-    return _keypoints_into(np.zeros(N_KEYPOINTS * h * w, np.float32), joints, h, w, stride, sigma, keypoint_cutoff).reshape(N_KEYPOINTS, h, w)
+    (h, w), K = out_hw, skeleton.n_keypoints
+    return _keypoints_into(np.zeros(K * h * w, np.float32), joints, h, w, stride, sigma, keypoint_cutoff, skeleton).reshape(K, h, w)
 
-# %% ../nbs/02a_targets.ipynb #e36d3dc0
-def _limbs_into(out, joints, h, w, stride, limb_sigma, limb_cutoff, limb_floor, limb_margin):
-    "Draw limb ridges into the flat `(30·h·w,)` array `out`"
-    j = np.asarray(joints, np.float64).reshape(-1, N_KEYPOINTS, 3)
-    a, b = j[:, LIMB_FROM], j[:, LIMB_TO]
+# %% ../nbs/02a_targets.ipynb #f1176882
+def _limbs_into(out, joints, h, w, stride, limb_sigma, limb_cutoff, limb_floor, limb_margin, skeleton):
+    "Draw limb ridges into the flat `(L·h·w,)` array `out`"
+    j = np.asarray(joints, np.float64).reshape(-1, skeleton.n_keypoints, 3)
+    a, b = j[:, skeleton.limb_from], j[:, skeleton.limb_to]
     ok = (a[..., 2] < 2) & (b[..., 2] < 2) & ((a[..., 0] != b[..., 0]) | (a[..., 1] != b[..., 1]))
     p, k = np.nonzero(ok)
     x1, y1, x2, y2 = a[p, k, 0], a[p, k, 1], b[p, k, 0], b[p, k, 1]
@@ -113,34 +114,36 @@ def _limbs_into(out, joints, h, w, stride, limb_sigma, limb_cutoff, limb_floor, 
         out[idx] /= cnt[idx]
     return out
 
-def limb_maps(joints, # (P, 18, 3) keypoints in input px with visibility codes
+def limb_maps(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
               out_hw:tuple, # (h, w) of the map
               stride:int=CFG.stride, limb_sigma:float=CFG.limb_sigma, # σ across the limb, input px
               limb_cutoff:float=CFG.limb_cutoff, # values at or below this become `limb_floor`
               limb_floor:float=CFG.limb_floor, # the pedestal inside a limb's box
               limb_margin:float=CFG.limb_margin, # box margin beyond the endpoints, input px
-             ) -> np.ndarray: # float32 (30, h, w)
+              skeleton:Skeleton=COCO,
+             ) -> np.ndarray: # float32 (L, h, w)
     "Limb ridges inside their boxes, mean over people"
-    h, w = out_hw
-    return _limbs_into(np.zeros(N_LIMBS * h * w, np.float32), joints, h, w, stride, limb_sigma, limb_cutoff,
-                       limb_floor, limb_margin).reshape(N_LIMBS, h, w)
+    (h, w), L = out_hw, skeleton.n_limbs
+    return _limbs_into(np.zeros(L * h * w, np.float32), joints, h, w, stride, limb_sigma, limb_cutoff,
+                       limb_floor, limb_margin, skeleton).reshape(L, h, w)
 
-# %% ../nbs/02a_targets.ipynb #27342b8a
+# %% ../nbs/02a_targets.ipynb #88c19e28
 _ERODE = np.ones((3, 3), np.uint8)
 
-def make_targets(joints, # (P, 18, 3) keypoints in input px with visibility codes
+def make_targets(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
                  out_hw:tuple, # (h, w) of the maps
                  mask_all=None, # float (h, w) person mask in [0, 1] at map resolution; None: zeros
                  stride:int=CFG.stride, sigma:float=CFG.sigma, limb_sigma:float=CFG.limb_sigma,
                  keypoint_cutoff:float=CFG.keypoint_cutoff, limb_cutoff:float=CFG.limb_cutoff,
                  limb_floor:float=CFG.limb_floor, limb_margin:float=CFG.limb_margin,
-                ) -> np.ndarray: # float32 (50, h, w)
-    "The 50 target channels: limbs, keypoints, eroded person mask, max of keypoints"
-    h, w = out_hw
-    t = np.zeros((N_CHANNELS, h, w), np.float32)
-    _limbs_into(t[LIMB_CH].reshape(-1), joints, h, w, stride, limb_sigma, limb_cutoff, limb_floor, limb_margin)
-    _keypoints_into(t[KEYPOINT_CH].reshape(-1), joints, h, w, stride, sigma, keypoint_cutoff)
+                 skeleton:Skeleton=COCO,
+                ) -> np.ndarray: # float32 (C, h, w): COCO's 50
+    "The target channels of `skeleton`: limbs, keypoints, eroded person mask, max of keypoints"
+    (h, w), s = out_hw, skeleton
+    t = np.zeros((s.n_channels, h, w), np.float32)
+    _limbs_into(t[s.limb_ch].reshape(-1), joints, h, w, stride, limb_sigma, limb_cutoff, limb_floor, limb_margin, s)
+    _keypoints_into(t[s.keypoint_ch].reshape(-1), joints, h, w, stride, sigma, keypoint_cutoff, s)
     if mask_all is not None:
-        t[MASK_CH] = np.clip(cv2.erode(np.asarray(mask_all, np.float32), _ERODE), 0, 1)
-    t[KEYPOINT_CH].max(0, out=t[MAXKP_CH])
+        t[s.mask_ch] = np.clip(cv2.erode(np.asarray(mask_all, np.float32), _ERODE), 0, 1)
+    t[s.keypoint_ch].max(0, out=t[s.maxkp_ch])
     return t

@@ -7,6 +7,7 @@ Docs: https://simplepose.github.io/simplepose/train.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/06a_train.ipynb #0489f302
+# %% ../nbs/06a_train.ipynb #27ed1a23
+from fastcore.imports import IN_IPYTHON
 from .learner import train_cli
-if __name__ == '__main__': train_cli()
+if __name__ == '__main__' and not IN_IPYTHON: train_cli() # a notebook's kernel is `__main__` too

@@ -1,17 +1,23 @@
 """Build the docs site from the notebooks into `_docs/` (called by tools/docs.sh, i.e. `make docs`).
 
 The committed notebooks carry no outputs, so a copy of `nbs/` is executed first (in `_nbs_exec/`, at the same
-depth as `nbs/` so relative paths still work), skipping the `tst_flags` cells (slow, cuda) as the tests do;
-the figures and printed values then come from that run. nbdev's processors turn the executed copy into `_proc/`
+depth as `nbs/` so relative paths still work), every cell as Run All and tests/test_notebooks.py do (`#| cuda`
+cells skip themselves without CUDA); the figures and printed values then come from that run. nbdev's processors turn the executed copy into `_proc/`
 (adding a rendered `show_doc` signature after each exported symbol), and a renderer writes `_docs/`:
 
 - `--renderer quarto`: `nbdev_docs` (Quarto), as in the GitHub deploy workflow;
 - `--renderer smalldocs`: `smalldocs render _proc` (pure Python; the offline route, as Quarto can't be installed here).
 
+Both give each page the name nbdev assigns it (`output-file`, the notebook's name without its numeric prefix:
+`07_infer.ipynb` → `infer.html`), which is where nbdev's cross-references (`` `Maps` `` → `infer.html#maps`)
+and the module docstrings point. Quarto reads `output-file` itself; for smalldocs, `page_names` renames the
+processed notebooks and rewrites the links between them, and makes nbdev's absolute links to the published site
+relative, so the offline site is the deployed one, browsable and checkable without a network.
+
 `--no-exec` skips running the notebooks (pages without outputs; what the fast test uses).
 Everything written lives in ignored folders (`_nbs_exec`, `_proc`, `_docs`, `nbs/nbdev.yml`).
 Exits 1 when a notebook fails to execute (the site is still built, with that page lacking outputs)."""
-import argparse, os, shutil, subprocess, sys, time
+import argparse, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,13 +28,19 @@ def _notebooks(path):
     return sorted(p for p in Path(path).glob('*.ipynb') if not p.name.startswith(('_', '.')))
 
 def exec_one(nb):
-    "Run notebook `nb` in place (a copy) as the tests do, saving its outputs on success; True on success."
+    "Run notebook `nb` in place (a copy) as Run All and the tests do (every cell, fresh kernel), saving its outputs on success; True on success."
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
     from nbdev.config import get_config
-    from nbdev.test import test_nb
-    cfg = get_config(ROOT)
-    ok, _ = test_nb(nb, skip_flags=str(cfg.tst_flags).split(), force_flags=os.environ.get('NBDEV_FLAGS', '').split(),
-                    basepath=cfg.config_path, save=True, cell_timeout=cfg.cell_timeout)
-    return ok
+    book = nbformat.read(nb, as_version=4)
+    try: NotebookClient(book, timeout=int(get_config(ROOT).cell_timeout), kernel_name='python3',
+                        resources={'metadata': {'path': str(Path(nb).parent)}}).execute()
+    except (CellExecutionError, CellTimeoutError) as e:
+        print(f'docs: {Path(nb).name} failed:\n{str(e)[-3000:]}', file=sys.stderr)
+        return False
+    nbformat.write(book, nb)
+    return True
 
 def _exec_proc(nb):
     "Execute `nb` in a process of its own, as each test does; its name, success and seconds."
@@ -57,6 +69,33 @@ def execute(workers):
     print(f'docs: executed {len(nbs)} notebooks in {time.time() - t:.0f}s with {workers} workers')
     return [name for name, ok, _ in res if not ok]
 
+def page_names(proc):
+    "Rename `proc`'s notebooks to their `output-file` names (`07_infer.ipynb` → `infer.ipynb`) and rewrite the links to them"
+    from nbdev.config import get_config, nbpath2html
+    cfg = get_config(ROOT)
+    site = f"{cfg.doc_host.rstrip('/')}{cfg.doc_baseurl.rstrip('/')}/" if cfg.doc_host else None
+    names = {p.stem: nbpath2html(p.name).stem for p in Path(proc).glob('*.ipynb')}
+    assert len(set(names.values())) == len(names), f'two notebooks would get the same page: {names}'
+    # link targets only (Markdown `](x.ipynb`, HTML `href="x.html`, the sidebar's `- x.ipynb`), not prose naming a file
+    old = re.compile(r'(\]\(|href=["\']|^\s*- )(' + '|'.join(map(re.escape, sorted(names, key=len, reverse=True))) + r')\.(ipynb|html)\b', re.M)
+    def fix(text:str) -> str:
+        if site: text = re.sub(re.escape(site) + r'(?=[\w.-]+\.html)', '', text)  # a page of the site: its name, relative
+        return old.sub(lambda m: f'{m.group(1)}{names[m.group(2)]}.{m.group(3)}', text)
+    for stem, new in names.items():
+        src = Path(proc)/f'{stem}.ipynb'
+        nb = json.loads(src.read_text())
+        for c in nb['cells']:
+            if isinstance(c.get('source'), list): c['source'] = ''.join(c['source'])
+            if c['cell_type'] == 'raw': c['source'] = re.sub(r'^output-file: .*\n', '', c['source'], flags=re.M)  # smalldocs names pages by file
+            else: c['source'] = fix(c['source'])
+            for o in c.get('outputs', []):
+                for k, v in o.get('data', {}).items():
+                    if k.startswith('text/'): o['data'][k] = fix(''.join(v) if isinstance(v, list) else v)
+        src.unlink()
+        (Path(proc)/f'{new}.ipynb').write_text(json.dumps(nb, indent=1, ensure_ascii=False))
+    side = Path(proc)/'sidebar.yml'
+    if side.exists(): side.write_text(fix(side.read_text()))
+
 def build(renderer):
     "Process `_nbs_exec/` into `_proc/` and render `_docs/`."
     import nbdev.quarto as nq
@@ -70,6 +109,7 @@ def build(renderer):
     except Exception as e:
         sys.exit(f'docs: nbdev could not process the notebooks: {e}\n(to render signatures nbdev re-runs, in a '
                  'fresh session, the exported cells and every cell holding an import: those must not need other cells)')
+    page_names(ROOT/'_proc')
     subprocess.run([str(Path(sys.executable).parent/'smalldocs'), 'render', '-q', str(ROOT/'_proc')], check=True)
     shutil.move(ROOT/'_proc'/doc_path.name, doc_path)
     for f in ('nbdev.yml', 'sidebar.yml'): (doc_path/f).unlink(missing_ok=True)  # config files smalldocs copied across

@@ -1,8 +1,8 @@
 """Write README.md from nbs/index.ipynb without Quarto (which `nbdev-readme` needs).
 
-Markdown cells are copied (links to `images/` point into `nbs/images/`); code cells become fenced Python blocks followed by their text output;
+Markdown cells are copied (links to `images/` and to notebooks point into `nbs/`); code cells become fenced Python blocks followed by their text output;
 cells marked `#| hide` (and the `#| ` directive lines of the rest) are left out."""
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 def _src(c): return c['source'] if isinstance(c['source'], str) else ''.join(c['source'])
@@ -12,7 +12,7 @@ def readme(nb='nbs/index.ipynb', out='README.md'):
     for c in json.loads(Path(nb).read_text())['cells']:
         s = _src(c)
         lines = s.splitlines()
-        if c['cell_type'] == 'markdown': parts.append(s.strip().replace('](images/', '](nbs/images/')); continue
+        if c['cell_type'] == 'markdown': parts.append(re.sub(r'\]\((?![a-z]+:|#|/)([^)\s]+\.ipynb)', r'](nbs/\1', s.strip().replace('](images/', '](nbs/images/'))); continue
         if any(l.replace(' ', '') in ('#|hide', '#|export', '#|exporti') for l in lines): continue
         code = '\n'.join(l for l in lines if not l.startswith('#|')).strip()
         if code: parts.append(f'```python\n{code}\n```')

@@ -1,0 +1,36 @@
+"""Two lines in the report, just before pytest's final `N passed`: each notebook's Run-All wall time, and which
+checks were skipped because optional real data (coco-mini, via `$SIMPLEPOSE_DATA` or `../shared/data`) is absent.
+
+The tests record these as `user_properties` (tests/test_notebooks.py), which pytest-xdist carries to the main
+process, where this file gathers them."""
+import os
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+_times, _absent = {}, defaultdict(set)
+
+def _stem(nodeid:str) -> str: return nodeid.rsplit('[', 1)[-1].rstrip(']')
+
+def pytest_runtest_logreport(report):
+    if report.when != 'call': return
+    props = dict(report.user_properties)
+    if 'runall_seconds' in props: _times[_stem(report.nodeid)] = props['runall_seconds']
+    for p in props.get('absent_data', []): _absent[p].add(_stem(report.nodeid))
+
+def pytest_terminal_summary(terminalreporter):
+    tr = terminalreporter
+    if _times:
+        tr.write_line(f'Run All wall time per notebook ({sum(_times.values()):.0f}s in all): '
+                      + ', '.join(f'{k} {v:.0f}s' for k, v in sorted(_times.items())))
+    if _absent:
+        tr.write_line('skipped for absent data (set SIMPLEPOSE_DATA): '
+                      + '; '.join(f'{p} → checks in {", ".join(sorted(nbs))}' for p, nbs in sorted(_absent.items())))
+    elif _times and not _data_base().exists():  # no warning came back (filtered?): say which notebooks ask for the data
+        users = sorted(nb.stem for nb in (ROOT/'nbs').glob('*.ipynb') if 'shared_data(' in nb.read_text() and nb.stem != '00_core')
+        tr.write_line(f'skipped for absent data (set SIMPLEPOSE_DATA): {_data_base()} → checks in {", ".join(users)}')
+
+def _data_base() -> Path:
+    "Where `core.shared_data` looks"
+    return Path(os.environ['SIMPLEPOSE_DATA']) if os.environ.get('SIMPLEPOSE_DATA') else ROOT.parent/'shared'/'data'
