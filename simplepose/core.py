@@ -273,6 +273,14 @@ def _parts(n:int, pairs:list) -> list:
     for i in range(n): groups.setdefault(root(i), []).append(i)
     return sorted(groups.values())
 
+def _missing_mirrors(limbs:list, names:list) -> list:
+    "The mirror images (by `mirror_name`) of `limbs` that are not among them, in order"
+    have, out = {frozenset(l) for l in limbs}, []
+    for l in limbs:
+        m = tuple(mirror_name(n) if mirror_name(n) in names else n for n in l)
+        if frozenset(m) not in have: have.add(frozenset(m)); out.append(m)
+    return out
+
 def _breadth_first(n:int, pairs:list) -> list:
     "`pairs` oriented and ordered breadth-first from the keypoint with the most limbs"
     nbrs = [sorted({b for a, b in pairs if a == i} | {a for a, b in pairs if b == i}) for i in range(n)]
@@ -301,7 +309,16 @@ def from_coco(cls:Skeleton, category:dict, path='annotations') -> Skeleton:
         raise BadInput(f'{where}: its skeleton leaves the keypoints in {len(parts)} unconnected parts: '
                        + '; '.join('{' + ', '.join(names[i] for i in p) + '}' for p in parts) + '; add limbs that join them')
     limbs = [(names[a], names[b]) for a, b in _breadth_first(len(names), pairs)]
-    return cls(label, tuple(names), tuple(limbs), category_skeleton=tuple((a + 1, b + 1) for a, b in pairs))
+    limbs += _missing_mirrors(limbs, names)
+    try: return cls(label, tuple(names), tuple(limbs), category_skeleton=tuple((a + 1, b + 1) for a, b in pairs))
+    except BadInput as e: raise BadInput(f'{path}: {e}') from None
+
+# %% ../nbs/00_core.ipynb #c8df8b75
+@patch
+def check_same(self:Skeleton, other:Skeleton, where:str) -> Skeleton:
+    "`other` when it is this skeleton's layout; `BadInput` naming `where` and both skeletons otherwise"
+    if other != self: raise BadInput(f'{where}: made for the skeleton {other.name!r} ({other.n_keypoints} keypoints, {other.n_limbs} limbs), not {self.name!r} ({self.n_keypoints} keypoints, {self.n_limbs} limbs)')
+    return other
 
 # %% ../nbs/00_core.ipynb #f67f5779
 COCO_KEYPOINTS, KEYPOINTS = list(COCO.dataset_keypoints), list(COCO.keypoints)

@@ -236,7 +236,7 @@ def decode(maps:Maps,
     "People `(N, 18, 3)` x, y, keypoint score in original px and their scores `(N,)` from fused maps"
     return group_people(find_peaks(maps, peak_thresh, refine, max_peaks), maps, **kwargs)
 
-# %% ../nbs/08_group.ipynb #02994854
+# %% ../nbs/08_group.ipynb #918a50d9
 def random_maps(rng:np.random.Generator, # the case's only source of randomness
                 max_cells:int=12) -> Maps:
     "A random but finite `Maps` of a tiny grid, for fuzz tests"
@@ -251,13 +251,13 @@ def random_maps(rng:np.random.Generator, # the case's only source of randomness
     elif kind == 5: t = rng.choice([0.0, 0.1, 1.0, -1.0, 3.4e38], shape)
     else:
         m = rng.uniform(0.3, 4)
-        H, W = max(int(4 * h / m), 1), max(int(4 * w / m), 1)
+        geom = Geometry.of_grid(m, (max(int(4 * h / m), 1), max(int(4 * w / m), 1)), (h, w))
+        H, W = geom.image_hw
         n = rng.integers(0, 30)
         j = np.concatenate([rng.random((n, N_KEYPOINTS, 2)) * [W + 10, H + 10] - 5, rng.integers(0, 3, (n, N_KEYPOINTS, 1))], -1)
-        g = (j[..., :2] + 0.5) * m - 0.5
-        t = make_targets(np.concatenate([g, j[..., 2:]], -1), (h, w)).astype(np.float64)
+        t = make_targets(np.concatenate([geom.to_input(j[..., :2]), j[..., 2:]], -1), (h, w)).astype(np.float64)
         if kind == 7: t = np.clip(0.8 * t + rng.normal(0, 0.03, t.shape), 0, 1)
-        return Maps(torch.from_numpy(t[KEYPOINT_CH.start:]).float(), torch.from_numpy(t[LIMB_CH]).float(), Geometry.of_grid(m, (H, W), (h, w)))
+        return Maps(torch.from_numpy(t[KEYPOINT_CH.start:]).float(), torch.from_numpy(t[LIMB_CH]).float(), geom)
     t = torch.from_numpy(np.nan_to_num(t.astype(np.float32)))
     m = float(rng.uniform(0.2, 5))
     return Maps(t[KEYPOINT_CH.start:], t[LIMB_CH], Geometry.of_grid(m, (max(int(4 * h / m), 1), max(int(4 * w / m), 1)), (h, w)))

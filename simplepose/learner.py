@@ -9,11 +9,12 @@ __all__ = ['RESUME_MAY_DIFFER', 'EpochDL', 'pose_dls', 'LossNotFinite', 'GuardLo
            'pose_learner', 'warmup_step_lr', 'IterScheduler', 'atomic_save', 'weights_digest', 'plot_history',
            'write_history', 'Checkpoint', 'swa_lr', 'SWA', 'ProgressLines', 'open_source', 'train', 'train_cli']
 
-# %% ../nbs/06_learner.ipynb #7d80fbdd
+# %% ../nbs/06_learner.ipynb #b682abab
 import csv, hashlib, json, os, random, shutil, sys, time, warnings
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
+from typing import Annotated
 import torch
 from torch import nn
 from torch.nn.parallel import DataParallel, DistributedDataParallel
@@ -255,26 +256,27 @@ def _config_diff(old:dict, new:dict, may_differ=()) -> str:
     keys = sorted((set(old) | set(new)) - set(may_differ))
     return '; '.join(f'{k}: {old.get(k)!r} there, {new.get(k)!r} here' for k in keys if old.get(k) != new.get(k))
 
-# %% ../nbs/06_learner.ipynb #2a3f4a31
+# %% ../nbs/06_learner.ipynb #e30fcaa2
 class Checkpoint(Callback):
     "Every epoch rank 0 writes the training state to `out` atomically; `resume` continues from such a file"
     order = 90
     def __init__(self, out='.',                  # folder for checkpoints, `log.csv` and `loss.png`
                  config:dict=None,               # settings that must match on resume (the model's own are added)
-                 resume=None,                    # checkpoint file, or a folder holding `last.pth`
+                 resume=None,                    # checkpoint file, a folder holding `last.pth`, or what `read` returned
                  keep:int=3,                     # `epoch_NNN.pth` files kept (0: all)
                  may_differ=RESUME_MAY_DIFFER):  # `config` keys a resumed run may change
         store_attr()
         self.out = Path(out)
 
-    def _config(self) -> dict:
+    def _config(self, model=None) -> dict:
         "`config` and the model's, as plain JSON types"
-        return json.loads(json.dumps({**(self.config or {}), 'model': getattr(_plain(self.model), 'config', None)}, default=str))
+        model = _plain(model if model is not None else self.model)
+        return json.loads(json.dumps({**(self.config or {}), 'model': getattr(model, 'config', None)}, default=str))
 
     def before_fit(self):
         self.history, self.iteration, self.written = [], 0, []
         self.learn.first_epoch = 0
-        if self.resume: self.load(self.resume)
+        if self.resume is not None: self.load(self.resume)
         self.resume = None
 
     def before_epoch(self): self.t0, self.sums = time.time(), torch.zeros(4, device=next(self.model.parameters()).device)
@@ -327,19 +329,27 @@ def save(self:Checkpoint):
     write_history(self.history, self.out)
     self.written += [last, ep]
 
-# %% ../nbs/06_learner.ipynb #3cdcd8a0
+# %% ../nbs/06_learner.ipynb #e804f438
 @patch
-def load(self:Checkpoint, path):
-    "Restore the training state saved in `path` (a file or a folder with `last.pth`)"
+def read(self:Checkpoint, path, model=None,
+         device=None): # where its tensors go (the optimizer's state stays there); default: the model's device
+    "The training checkpoint in `path` (a file or a folder with `last.pth`) once checked against this run's settings"
+    model = model if model is not None else self.model
     path = Path(path)
     if path.is_dir(): path = path/'last.pth'
     if not path.is_file(): raise BadInput(f'{path}: no checkpoint to resume from')
-    ck = read_checkpoint(path, device=next(self.model.parameters()).device)
+    ck = read_checkpoint(path, device=device or next(model.parameters()).device)
     if not {'weights', 'opt', 'epoch', 'config'} <= set(ck):
         raise BadInput(f'{path}: not a simplepose training checkpoint (it lacks optimizer, epoch or config)')
-    diff = _config_diff(ck['config'], self._config(), self.may_differ)
+    diff = _config_diff(ck['config'], self._config(model), self.may_differ)
     if diff: raise BadInput(f'{path} comes from a different configuration ({diff}); resume with the same '
                             f'settings, or start a new run from its weights (`init`)')
+    return {**ck, 'path': path}
+
+@patch
+def load(self:Checkpoint, ck):
+    "Restore the training state of `ck`: a checkpoint's path, or what `read` returned"
+    if not isinstance(ck, dict): ck = self.read(ck)
     _plain(self.model).load_state_dict(ck.get('sgd_weights', ck['weights']))
     self.opt.load_state_dict(dict(state=ck['opt']['state'], hypers=L(ck['opt']['hypers'])))
     if ck.get('scaler') and getattr(self.learn, 'scaler', None) is not None: self.learn.scaler.load_state_dict(ck['scaler'])
@@ -347,7 +357,7 @@ def load(self:Checkpoint, path):
         if hasattr(cb, 'load_checkpoint_state'): cb.load_checkpoint_state(ck)
     self.history, self.iteration = list(ck.get('history', [])), ck.get('iteration', 0)
     self.learn.first_epoch = ck['epoch'] + 1
-    self.learn.last_checkpoint = path
+    self.learn.last_checkpoint = ck['path']
 
 # %% ../nbs/06_learner.ipynb #93f2fa35
 def swa_lr(epoch:int,                  # global epoch
@@ -474,7 +484,7 @@ def open_source(path,       # a store written by `prepare_store`, or a COCO keyp
     except BadInput: raise
     except (ValueError, OSError) as e: raise BadInput(str(e) if str(path) in str(e) else f'{path}: {e}') from None
 
-# %% ../nbs/06_learner.ipynb #5432f536
+# %% ../nbs/06_learner.ipynb #5685c781
 def train(data:str,                  # training data: a store from `simplepose-prepare`, or a COCO keypoint JSON
           out:str='train_out',       # folder for checkpoints, `log.csv` and `loss.png`
           valid:str=None,            # validation store or COCO JSON (never augmented)
@@ -484,8 +494,8 @@ def train(data:str,                  # training data: a store from `simplepose-p
           bs:int=CFG.batch_size,     # batch size per process
           size:int=CFG.input_size,   # input height and width, a multiple of 64
           lr:float=CFG.lr,           # learning rate per process, multiplied by the number of processes (not used by --swa)
-          opt:str='sgd',             # 'sgd' (as the original) or 'adamw'
-          sched:str='warmup_step',   # 'warmup_step' (the original's) or 'one_cycle' (fastai's)
+          opt:Annotated[str, dict(choices=['sgd', 'adamw'])]='sgd', # 'sgd' (as the original) or 'adamw'
+          sched:Annotated[str, dict(choices=['warmup_step', 'one_cycle'])]='warmup_step', # 'warmup_step' (the original's) or 'one_cycle' (fastai's)
           swa:Flag=False,            # SWA fine-tune on the original's cycle instead (start from trained weights with --init)
           init:str=None,             # weights to start from (any file `load_checkpoint` reads)
           resume:str=None,           # checkpoint, or its folder, to continue: epochs, optimizer and schedule
@@ -493,7 +503,7 @@ def train(data:str,                  # training data: a store from `simplepose-p
           inp_dim:int=CFG.inp_dim,   # network width
           increase:int=CFG.increase, # channels added per hourglass level
           workers:int=CFG.workers,             # loader worker processes per training process
-          precision:str='auto',      # 'auto' (bf16/fp16 on GPUs, fp32 on the CPU), 'fp32', 'fp16' or 'bf16'
+          precision:Annotated[str, dict(choices=['auto', 'fp32', 'fp16', 'bf16'])]='auto', # 'auto' (bf16/fp16 on GPUs, fp32 on the CPU), 'fp32', 'fp16' or 'bf16'
           seed:int=0,                # initialisation, shuffling and augmentation seed
           keep:int=3,                # epoch checkpoints kept besides last.pth (0: all)
           digest:Flag=False,         # every rank writes rank{r}.json with a digest of its final weights
@@ -512,7 +522,8 @@ def train(data:str,                  # training data: a store from `simplepose-p
     learn = pose_learner(dls, opt=opt, lr=lr, precision=precision, nstack=nstack, inp_dim=inp_dim, increase=increase)
     if init and not resume: learn.model.load_state_dict(load_checkpoint(init, **learn.model.config).state_dict())
     may_differ = tuple(k for k in RESUME_MAY_DIFFER if not (k == 'epochs' and sched == 'one_cycle' and not swa))
-    ckpt = Checkpoint(out, config, resume=resume, keep=keep, may_differ=may_differ)
+    ckpt = Checkpoint(out, config, keep=keep, may_differ=may_differ)
+    if resume: ckpt.resume = ckpt.read(resume, learn.model, dls.device) # checked before fitting: a bad file ends the command in one line
     bars = not quiet and sys.stdout.isatty() # fastai's bars in a terminal; otherwise a line a minute
     cbs = [ckpt] + ([] if quiet or bars or rank_distrib() else [ProgressLines()])
     with learn.distrib_ctx(sync_bn=cuda, cpu=not cuda), (nullcontext() if bars else learn.no_bar()), \

@@ -440,10 +440,11 @@ def make_synth_coco(out_dir, # dataset folder, created if needed
                    ) -> Path:
     "Write a synthetic COCO person-keypoints dataset; returns the annotation file's path"
     skeleton = layout_of(layout)[0]
+    h, w = (size, size) if np.isscalar(size) else size
+    if min(h, w) < 16 or n_images < 0: raise BadInput(f'size {size}, n_images {n_images}: images need at least 16 px a side, and the count cannot be negative')
     out = writable_dir(out_dir)
     (out/'images').mkdir(parents=True, exist_ok=True)
     (out/'annotations').mkdir(parents=True, exist_ok=True)
-    h, w = (size, size) if np.isscalar(size) else size
     images, anns, key = [], [], zlib.crc32(split.encode())
     for i in range(n_images):
         img, scene = render_scene(np.random.default_rng([seed, key, i]), (h, w), layout=layout, **scene_kw)

@@ -17,7 +17,12 @@ def pytest_runtest_logreport(report):
     if report.when != 'call': return
     props = dict(report.user_properties)
     if 'runall_seconds' in props: _times[_stem(report.nodeid)] = props['runall_seconds']
-    for p in props.get('absent_data', []): _absent[p].add(_stem(report.nodeid))
+    for p in props.get('absent_data', []): _absent[_dataset(p)].add(_stem(report.nodeid))
+
+def _dataset(p:str) -> str:
+    "The data set a missing path belongs to: its first folder under the data base (`coco-mini`), else the path"
+    try: return Path(p).relative_to(_data_base()).parts[0]
+    except (ValueError, IndexError): return p
 
 def pytest_terminal_summary(terminalreporter):
     tr = terminalreporter
@@ -25,7 +30,7 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(f'Run All wall time per notebook ({sum(_times.values()):.0f}s in all): '
                       + ', '.join(f'{k} {v:.0f}s' for k, v in sorted(_times.items())))
     if _absent:
-        tr.write_line('skipped for absent data (set SIMPLEPOSE_DATA): '
+        tr.write_line(f'skipped for absent data ({_data_base()}; set SIMPLEPOSE_DATA): '
                       + '; '.join(f'{p} → checks in {", ".join(sorted(nbs))}' for p, nbs in sorted(_absent.items())))
     elif _times and not _data_base().exists():  # no warning came back (filtered?): say which notebooks ask for the data
         users = sorted(nb.stem for nb in (ROOT/'nbs').glob('*.ipynb') if 'shared_data(' in nb.read_text() and nb.stem != '00_core')

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Look at the built docs as a person would: serve _docs/ on 127.0.0.1 and take headless-Chromium screenshots.
-#   tools/docs-screenshot.sh OUT_DIR [PAGE ...]     (default pages: index.html and the first NN_*.html)
+#   tools/docs-screenshot.sh OUT_DIR [PAGE ...]     (default pages: index.html and core.html)
 # Needs Debian's chromium (`apt-get install -y chromium`) and a built site (`make docs`). Prints the PNG paths.
 # DOCS=path/to/_docs overrides the site folder; SIZE=1280,6000 takes a taller picture.
 set -euo pipefail
@@ -13,8 +13,7 @@ test -n "$chrome" || { echo "chromium not found: apt-get install -y chromium" >&
 pages=("$@")
 if [ ${#pages[@]} -eq 0 ]; then
   pages=(index.html)
-  first=$(cd "$docs" && ls [0-9]*.html 2>/dev/null | head -1 || true)
-  [ -n "$first" ] && pages+=("$first")
+  [ -f "$docs/core.html" ] && pages+=(core.html)  # pages are named as nbdev names them: 00_core.ipynb -> core.html
 fi
 mkdir -p "$out"
 PY=${PYTHON:-.venv/bin/python}
