@@ -111,31 +111,36 @@ def preprocess(img:np.ndarray, # BGR uint8 (H, W, 3), or any array `simplepose.i
     x = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(r, multiple, pad_value))).to(device)
     return x.permute(2, 0, 1).float().div_(255), g
 
-# %% ../nbs/07_infer.ipynb #cf5b2ec8
+# %% ../nbs/07_infer.ipynb #7531ec49
 def fuse_flip(out:torch.Tensor, # (..., C, h, w) output for the image
               out_flipped:torch.Tensor, # the same for the mirrored image
-              perm=FLIP_CHANNELS, # the channel permutation that swaps left and right (C entries)
+              perm, # the channel permutation that swaps left and right: a skeleton's `flip_channels` (or `flip_keypoints`, `flip_limbs`)
              ) -> torch.Tensor:
     "Mean of `out` and the mirrored, left/right-permuted `out_flipped`"
     idx = torch.as_tensor(perm, device=out.device)
     return torch.lerp(out, out_flipped.index_select(-3, idx).flip(-1), 0.5)
 
-# %% ../nbs/07_infer.ipynb #c3be9c35
+# %% ../nbs/07_infer.ipynb #3e34c0fa
 class Maps:
-    "Fused maps of one image on one grid, and how the grid maps to original px"
+    "Fused maps of one image on one grid, the skeleton they are of, and how the grid maps to original px"
     def __init__(self,
-                 keypoints:torch.Tensor, # (20, h, w): 18 keypoint maps, person mask, max of keypoints
-                 limbs:torch.Tensor, # (30, h, w) fused limb maps, or the plain image's if `limbs_mirrored` is given
+                 keypoints:torch.Tensor, # (K + 2, h, w): the skeleton's K keypoint maps, person mask, max of keypoints
+                 limbs:torch.Tensor, # (L, h, w) fused limb maps, or the plain image's if `limbs_mirrored` is given
                  geom:Geometry, # how the grid maps to original px (its `stride` is the grid's)
-                 limbs_mirrored:torch.Tensor=None, # (30, h, w) the mirrored image's limb maps, still mirrored
+                 limbs_mirrored:torch.Tensor=None, # (L, h, w) the mirrored image's limb maps, still mirrored
+                 skeleton:Skeleton=COCO, # the keypoints and limbs of the channels
                 ):
-        self.keypoints, self.geom = keypoints, geom
+        K, L = skeleton.n_keypoints, skeleton.n_limbs
+        if len(keypoints) != K + 2 or len(limbs) != L or (limbs_mirrored is not None and len(limbs_mirrored) != L):
+            raise BadInput(f'maps of {len(keypoints)} keypoint and {len(limbs)} limb channels do not fit skeleton {skeleton.name!r} '
+                           f'({K} keypoints + 2 and {L} limbs)')
+        self.keypoints, self.geom, self.skeleton = keypoints, geom, skeleton
         self._limbs, self._mirrored = limbs, limbs_mirrored
 
     @property
     def limbs(self) -> torch.Tensor:
-        "(30, h, w) fused limb maps"
-        if self._mirrored is not None: self._limbs, self._mirrored = fuse_flip(self._limbs, self._mirrored, FLIP_LIMBS), None
+        "(L, h, w) fused limb maps"
+        if self._mirrored is not None: self._limbs, self._mirrored = fuse_flip(self._limbs, self._mirrored, self.skeleton.flip_limbs), None
         return self._limbs
 
     def limb_sources(self) -> list:
@@ -146,61 +151,70 @@ class Maps:
     def image_hw(self) -> tuple: return tuple(self.geom.image_hw)
     @property
     def hw(self) -> tuple: return tuple(self.keypoints.shape[-2:])
-    def __repr__(self): return f'Maps(hw={self.hw}, m={self.geom.m:.4g}, stride={self.geom.stride:g}, image_hw={self.image_hw})'
+    def __repr__(self): return f'Maps({self.skeleton.name}, hw={self.hw}, m={self.geom.m:.4g}, stride={self.geom.stride:g}, image_hw={self.image_hw})'
 
-# %% ../nbs/07_infer.ipynb #eb68b278
+# %% ../nbs/07_infer.ipynb #ec139da5
 def _sample_positions(src:Geometry, ref:Geometry, n:int, axis:int, device):
     "Normalised `grid_sample` coordinates in `src`'s output of the first `n` cells of the `ref` grid"
     c = src.to_grid(ref.to_image(torch.arange(n, device=device, dtype=torch.float64)))
     size = src.out_hw[axis]
     return (2 * c / max(size - 1, 1) - 1).float()
 
-def combine_scales(outputs:list, # each scale's output: (50, h_s, w_s), or (2, 50, h_s, w_s) with the mirrored image's
+def _check_channels(outputs:list, skeleton:Skeleton):
+    "`BadInput` unless every output has the skeleton's number of channels"
+    if bad := [o.shape[-3] for o in outputs if o.shape[-3] != skeleton.n_channels]:
+        raise BadInput(f'the network gives {bad[0]} channels, but skeleton {skeleton.name!r} has {skeleton.n_channels} '
+                       f'({skeleton.n_limbs} limbs, {skeleton.n_keypoints} keypoints, person mask, keypoint max): '
+                       'a model and a skeleton of different keypoints')
+
+def combine_scales(outputs:list, # each scale's output: (C, h_s, w_s), or (2, C, h_s, w_s) with the mirrored image's
                    geoms:list, # the `Geometry` of each scale
                    ref:Geometry=None, # geometry of the result's grid; default: the first scale's
                    upsample:int=1, # the result's grid has stride `ref.stride / upsample`
                    mode:str='bilinear', # `grid_sample` mode for resampling
+                   skeleton:Skeleton=COCO, # the channels' skeleton: C = `skeleton.n_channels`
                   ) -> Maps:
     "Flip-fuse and average the scales' outputs on the grid of `ref` (cropped to the image)"
-    ref = ref or geoms[0]
+    _check_channels(outputs, skeleton)
+    ref, kp, lc = ref or geoms[0], skeleton.keypoint_ch.start, skeleton.limb_ch
     if len(outputs) == 1 and geoms[0] == ref and upsample == 1:
         h, w = ref.grid_hw
         o = outputs[0].float()
-        if o.dim() == 3: return Maps(o[KEYPOINT_CH.start:, :h, :w], o[LIMB_CH, :h, :w], ref)
+        if o.dim() == 3: return Maps(o[kp:, :h, :w], o[lc, :h, :w], ref, skeleton=skeleton)
         mirror = o[1, :, :h, o.shape[-1] - w:]  # the mirror's crop is at the right
-        kp = fuse_flip(o[0, KEYPOINT_CH.start:, :h, :w], mirror[KEYPOINT_CH.start:], FLIP_KEYPOINTS)
-        return Maps(kp, o[0, LIMB_CH, :h, :w], ref, mirror[LIMB_CH])
+        k = fuse_flip(o[0, kp:, :h, :w], mirror[kp:], skeleton.flip_keypoints)
+        return Maps(k, o[0, lc, :h, :w], ref, mirror[lc], skeleton)
     ref = replace(ref, stride=ref.stride / upsample)
     h, w = ref.grid_hw
     t = 0
     for o, g in zip(outputs, geoms):
-        o = fuse_flip(o[0], o[1]) if o.dim() == 4 else o
+        o = fuse_flip(o[0], o[1], skeleton.flip_channels) if o.dim() == 4 else o
         gy = _sample_positions(g, ref, h, 0, o.device)
         gx = _sample_positions(g, ref, w, 1, o.device)
         grid = torch.stack(torch.broadcast_tensors(gx[None, :], gy[:, None]), -1)[None]
         t = t + F.grid_sample(o[None].float(), grid, mode=mode, padding_mode='border', align_corners=True)[0]
     t = t / len(outputs)
-    return Maps(t[KEYPOINT_CH.start:], t[LIMB_CH], ref)
+    return Maps(t[kp:], t[lc], ref, skeleton=skeleton)
 
-# %% ../nbs/07_infer.ipynb #11f56572
+# %% ../nbs/07_infer.ipynb #e89c236b
 def model_device(model) -> torch.device:
     "Device of `model`'s first parameter or buffer (CPU if it has none)"
     for t in (*model.parameters(), *model.buffers()): return t.device
     return torch.device('cpu')
 
-def run_network(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (N, 50, ·, ·)
+def run_network(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (N, C, ·, ·)
                 x:torch.Tensor, # (N, 3, H, W) inputs of one size, on the model's device
                 flip:bool=CFG.flip, # also run the mirrored inputs
                 dtype:torch.dtype=None, # autocast dtype (torch.float16, torch.bfloat16); None: float32
                ) -> torch.Tensor:
-    "The finest output of the last stack in float32: (N, 50, h, w), or (N, 2, 50, h, w) with each input's mirror's output"
+    "The finest output of the last stack in float32: (N, C, h, w), or (N, 2, C, h, w) with each input's mirror's output"
     n = len(x)
     with torch.inference_mode(), torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
         y = model(torch.cat([x, x.flip(-1)]) if flip else x)[-1][0].float()
     return torch.stack([y[:n], y[n:]], 1) if flip else y
 
-# %% ../nbs/07_infer.ipynb #951c662e
-def batch_maps(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (N, 50, ·, ·)
+# %% ../nbs/07_infer.ipynb #c6818f7e
+def batch_maps(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (N, C, ·, ·), C = `skeleton.n_channels`
                images:list, # BGR uint8 (H, W, 3) each
                scales:tuple=CFG.scales, # multiples of the base height 512
                flip:bool=CFG.flip, # also run the mirrored images and fuse
@@ -211,6 +225,7 @@ def batch_maps(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (
                forward=None, # called with each batch of inputs instead of `run_network(model, x, flip, dtype)`
                size:int=CFG.input_size, multiple:int=CFG.max_downsample, pad_value:int=CFG.pad_value,
                max_height:int=CFG.max_height, max_width:int=CFG.max_width,
+               skeleton:Skeleton=COCO, # the skeleton of the network's channels
               ) -> list:
     "Fused, scale-averaged `Maps` of each image, with images of equal padded size batched through the network"
     images = [to_bgr8(im) for im in images]
@@ -226,16 +241,17 @@ def batch_maps(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (
             for b in range(0, len(idx), batch_size):
                 chunk = idx[b:b + batch_size]
                 y = forward(torch.stack([inputs[i][0] for i in chunk]))
-                if y.dim() == 5 and len(scales) > 1: y = fuse_flip(y[:, 0], y[:, 1])
+                if y.dim() == 5 and len(scales) > 1: _check_channels([y[0]], skeleton); y = fuse_flip(y[:, 0], y[:, 1], skeleton.flip_channels)
                 for i, yi in zip(chunk, y): outs[i][si], geoms[i][si] = yi, inputs[i][1]
-    return [combine_scales(o, g, image_geometry(*im.shape[:2], 1.0, **kw), upsample) for o, g, im in zip(outs, geoms, images)]
+    return [combine_scales(o, g, image_geometry(*im.shape[:2], 1.0, **kw), upsample, skeleton=skeleton)
+            for o, g, im in zip(outs, geoms, images)]
 
-def infer_maps(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (N, 50, ·, ·)
+def infer_maps(model, # network: NCHW BGR [0,1] → list of stacks of 5 scales (N, C, ·, ·)
                img:np.ndarray, # BGR uint8 (H, W, 3)
                scales:tuple=CFG.scales, flip:bool=CFG.flip, upsample:int=1,
                amp:bool=True, # float16 forward on CUDA
                device=None, # default: the model's device
-               **kw, # passed to `batch_maps`: size, multiple, pad_value, max_height, max_width
+               **kw, # passed to `batch_maps`: size, multiple, pad_value, max_height, max_width, skeleton
               ) -> Maps:
     "Fused, scale-averaged maps of one image"
     device = torch.device(device) if device is not None else model_device(model)
@@ -293,16 +309,17 @@ def _refine_centroid(win, r, c, h, w):
 
 _REFINE = {'log-parabola': (_refine_log_parabola, 1), 'centroid': (_refine_centroid, CFG.offset_radius), None: (None, 0)}
 
-# %% ../nbs/07_infer.ipynb #3d39fd56
+# %% ../nbs/07_infer.ipynb #2d0c28d6
 def find_peaks(maps:Maps,
                thresh:float=CFG.peak_thresh, # a peak's value must reach this (`thre1`)
                refine:str='log-parabola', # sub-pixel refinement: 'log-parabola', 'centroid' or None
                max_peaks:int=CFG.max_peaks, # keep the strongest this many per keypoint type (None: all)
               ) -> list:
-    "Peaks of the 18 keypoint maps: a list of 18 float32 arrays (n_j, 4) of x, y, score, id in original px"
+    "Peaks of the skeleton's K keypoint maps: a list of K float32 arrays (n_j, 4) of x, y, score, id in original px"
     if refine not in _REFINE: raise ValueError(f"refine must be 'log-parabola', 'centroid' or None, not {refine!r}")
     fn, radius = _REFINE[refine]
-    k = maps.keypoints[:N_KEYPOINTS].float().contiguous()
+    K = maps.skeleton.n_keypoints
+    k = maps.keypoints[:K].float().contiguous()
     h, w = k.shape[-2:]
     flat_t = _peak_cells(k, thresh)
     win = _windows(k, flat_t, radius)
@@ -316,17 +333,18 @@ def find_peaks(maps:Maps,
         o = np.sort(o[np.arange(len(o)) - np.searchsorted(j[o], j[o]) < max_peaks])  # back in raster order
         j, x, y, s = j[o], x[o], y[o], s[o]
     out = np.stack([maps.geom.to_image(x), maps.geom.to_image(y), s, np.arange(len(s))], 1).astype(np.float32)
-    return np.split(out, np.cumsum(np.bincount(j, minlength=N_KEYPOINTS))[:-1])
+    return np.split(out, np.cumsum(np.bincount(j, minlength=K))[:-1])
 
-# %% ../nbs/07_infer.ipynb #9e6f1cf6
-def ideal_outputs(joints, # (P, 18, 3) keypoints in original px with visibility codes
+# %% ../nbs/07_infer.ipynb #371082b7
+def ideal_outputs(joints, # (P, K, 3) keypoints in original px with visibility codes, in the skeleton's network order
                   image_hw:tuple, # original (H, W)
                   scale:float=1.0, flip:bool=CFG.flip,
+                  skeleton:Skeleton=COCO, # the keypoints, limbs and channels to draw
                   **kw, # passed to `image_geometry`
                  ) -> tuple:
-    "A perfect network's finest output `(N, 50, h, w)` (N = 2 with the mirrored input) for these people, and its `Geometry`"
+    "A perfect network's finest output `(N, C, h, w)` (N = 2 with the mirrored input) for these people, and its `Geometry`"
     g = image_geometry(*image_hw, scale, **kw)
-    j = np.array(joints, np.float32).reshape(-1, N_KEYPOINTS, 3)
+    j = np.array(joints, np.float32).reshape(-1, skeleton.n_keypoints, 3)
     j[..., :2] = g.to_input(j[..., :2])
-    t = torch.from_numpy(make_targets(j, g.out_hw, stride=g.stride))
-    return (torch.stack([t, t.flip(-1)[FLIP_CHANNELS]]) if flip else t[None]), g
+    t = torch.from_numpy(make_targets(j, g.out_hw, stride=g.stride, skeleton=skeleton))
+    return (torch.stack([t, t.flip(-1)[skeleton.flip_channels]]) if flip else t[None]), g

@@ -6,8 +6,9 @@ Docs: https://simplepose.github.io/simplepose/learner.html.md"""
 
 # %% auto #0
 __all__ = ['RESUME_MAY_DIFFER', 'EpochDL', 'pose_dls', 'LossNotFinite', 'GuardLoss', 'PoseLearner', 'auto_precision',
-           'pose_learner', 'warmup_step_lr', 'IterScheduler', 'atomic_save', 'weights_digest', 'plot_history',
-           'write_history', 'Checkpoint', 'swa_lr', 'SWA', 'ProgressLines', 'open_source', 'train', 'train_cli']
+           'pose_learner', 'warmup_step_lr', 'IterScheduler', 'atomic_save', 'stale_temporaries', 'weights_digest',
+           'plot_history', 'write_history', 'Checkpoint', 'swa_lr', 'SWA', 'ProgressLines', 'open_source', 'train',
+           'train_cli']
 
 # %% ../nbs/06_learner.ipynb #b682abab
 import csv, hashlib, json, os, random, shutil, sys, time, warnings
@@ -201,7 +202,7 @@ def fit_warmup_step(self:Learner,
     sched = partial(warmup_step_lr, lr=lr, warmup_epochs=warmup_epochs, step_epochs=step_epochs, decay=decay)
     self.fit(n_epoch, wd=wd, cbs=[IterScheduler(lr=sched)] + L(cbs))
 
-# %% ../nbs/06_learner.ipynb #f718812c
+# %% ../nbs/06_learner.ipynb #b5b0fb63
 def atomic_save(obj, path) -> Path:
     "`torch.save` `obj` to `path` through a temporary file in the same folder, renamed into place when complete"
     with atomic_path(path) as tmp, open(tmp, 'wb') as f:
@@ -210,6 +211,15 @@ def atomic_save(obj, path) -> Path:
     return Path(path)
 
 def _plain(model): return model.module if isinstance(model, (DataParallel, DistributedDataParallel)) else model
+
+def stale_temporaries(folder) -> list:
+    "Files `core.atomic_path` left in `folder` (`.NAME.PID.tmp`) by processes that have ended, as a killed run leaves them"
+    def ended(pid:int) -> bool:
+        try: os.kill(pid, 0)
+        except ProcessLookupError: return True
+        except OSError: return False
+        return False
+    return sorted(p for p in Path(folder).glob('.*.*.tmp') if p.name.split('.')[-2].isdigit() and ended(int(p.name.split('.')[-2])))
 
 def weights_digest(model) -> str:
     "SHA-256 of a model's (or a state dict's) names and tensors: equal digests mean identical weights"
@@ -256,7 +266,7 @@ def _config_diff(old:dict, new:dict, may_differ=()) -> str:
     keys = sorted((set(old) | set(new)) - set(may_differ))
     return '; '.join(f'{k}: {old.get(k)!r} there, {new.get(k)!r} here' for k in keys if old.get(k) != new.get(k))
 
-# %% ../nbs/06_learner.ipynb #e30fcaa2
+# %% ../nbs/06_learner.ipynb #1445a1f9
 class Checkpoint(Callback):
     "Every epoch rank 0 writes the training state to `out` atomically; `resume` continues from such a file"
     order = 90
@@ -276,6 +286,8 @@ class Checkpoint(Callback):
     def before_fit(self):
         self.history, self.iteration, self.written = [], 0, []
         self.learn.first_epoch = 0
+        if rank_distrib() == 0 and self.out.is_dir():
+            for p in stale_temporaries(self.out): p.unlink() # what a killed run was writing
         if self.resume is not None: self.load(self.resume)
         self.resume = None
 
