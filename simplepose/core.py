@@ -464,6 +464,11 @@ class Config(InferDefaults, TrainDefaults, ModelDefaults, AugmentDefaults, DataD
         "A copy with `kwargs` changed"
         return dataclasses.replace(self, **kwargs)
 
+    def __repr__(self):
+        "Only the fields that differ from the defaults, so a signature showing a variant stays short"
+        changed = [f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self) if getattr(self, f.name) != f.default]
+        return f"Config({', '.join(changed)})"
+
 CFG = Config()
 
 # %% ../nbs/00_core.ipynb #4a1af97d

@@ -15,24 +15,27 @@ from .targets import make_targets
 __all__ = ['CHUNK', 'scene_maps', 'limb_candidates', 'match_limbs', 'PersonTable', 'assemble_people', 'group_people', 'decode',
            'random_maps', 'check_decode', 'fuzz_decode']
 
-# %% ../nbs/08_group.ipynb #486a7daf
-def scene_maps(joints, # (P, 18, 3) keypoints in original px with visibility codes
-               image_hw:tuple, scale:float=1.0, **kw) -> Maps:
+# %% ../nbs/08_group.ipynb #b6893f7d
+def scene_maps(joints, # (P, K, 3) keypoints in original px with visibility codes, in the skeleton's network order
+               image_hw:tuple, scale:float=1.0,
+               skeleton:Skeleton=COCO, # the people's keypoints and limbs
+               **kw) -> Maps:
     "Flip-fused ideal `Maps` of people at single-scale inference geometry"
-    out, g = ideal_outputs(joints, image_hw, scale, **kw)
-    return combine_scales([out if len(out) == 2 else out[0]], [g])
+    out, g = ideal_outputs(joints, image_hw, scale, skeleton=skeleton, **kw)
+    return combine_scales([out if len(out) == 2 else out[0]], [g], skeleton=skeleton)
 
-# %% ../nbs/08_group.ipynb #854c8b1e
+# %% ../nbs/08_group.ipynb #3ec509bd
 CHUNK = 8192 # candidate pairs scored per numpy pass (bounds memory)
 
-def _all_pairs(counts):
+def _all_pairs(counts, skeleton:Skeleton):
     "Limb type and the two peak rows of every candidate pair, for peaks stored type by type"
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    na, nb = counts[LIMB_FROM], counts[LIMB_TO]
+    lf, lt = skeleton.limb_from, skeleton.limb_to
+    na, nb = counts[lf], counts[lt]
     npairs = na * nb
-    limb = np.repeat(np.arange(N_LIMBS), npairs)
+    limb = np.repeat(np.arange(skeleton.n_limbs), npairs)
     local = np.arange(npairs.sum()) - np.repeat(np.cumsum(npairs) - npairs, npairs)
-    return limb, starts[LIMB_FROM][limb] + local // nb[limb], starts[LIMB_TO][limb] + local % nb[limb]
+    return limb, starts[lf][limb] + local // nb[limb], starts[lt][limb] + local % nb[limb]
 
 def _flat_view(maps:np.ndarray) -> tuple:
     "A 1-d view over the memory of a strided `(C, h, w)` array (no copy) and its element strides"
@@ -53,19 +56,19 @@ def _sample(maps, ch, gy, gx, mode):
     c0, c1 = x0 * sx, np.minimum(x0 + 1, w - 1) * sx
     return (1 - fy) * ((1 - fx) * flat[r0 + c0] + fx * flat[r0 + c1]) + fy * ((1 - fx) * flat[r1 + c0] + fx * flat[r1 + c1])
 
-def _sample_limbs(sources, k, gy, gx, mode):
+def _sample_limbs(sources, k, gy, gx, mode, flip_limbs):
     "Fused limb values of limb types `k` at grid points: the mean over `Maps.limb_sources`, mirrored ones read mirrored"
     v = 0
     for lm, mirrored in sources:
         w = lm.shape[-1]
-        v = v + (_sample(lm, FLIP_LIMBS[k], gy, w - 1 - gx, mode) if mirrored else _sample(lm, k, gy, gx, mode))
+        v = v + (_sample(lm, flip_limbs[k], gy, w - 1 - gx, mode) if mirrored else _sample(lm, k, gy, gx, mode))
     return v / len(sources)
 
-# %% ../nbs/08_group.ipynb #793f1963
+# %% ../nbs/08_group.ipynb #79464607
 _CAND_KEYS = ('limb', 'a', 'b', 'score', 'length', 'rank')
 
-def limb_candidates(peaks:list, # 18 arrays (n_j, 4) x, y, score, id in original px, from `find_peaks`
-                    maps:Maps, # limb maps and their geometry
+def limb_candidates(peaks:list, # K arrays (n_j, 4) x, y, score, id in original px, from `find_peaks`
+                    maps:Maps, # limb maps, their geometry and skeleton
                     limb_score_thresh:float=CFG.limb_score_thresh, # a sample counts if above this (`thre2`)
                     connect_ratio:float=CFG.connect_ratio, # fraction of samples that must count
                     mid_num:int=CFG.mid_num, # most samples along a candidate
@@ -73,9 +76,10 @@ def limb_candidates(peaks:list, # 18 arrays (n_j, 4) x, y, score, id in original
                    ) -> dict:
     "Candidate limbs of all types: arrays `limb`, `a`, `b` (peak rows), `score`, `length` (original px), `rank`"
     P = np.nan_to_num(np.concatenate([np.asarray(p, np.float64).reshape(-1, 4) for p in peaks]))
-    limb, ia, ib = _all_pairs(np.array([len(p) for p in peaks]))
+    sk = maps.skeleton
+    limb, ia, ib = _all_pairs(np.array([len(p) for p in peaks]), sk)
     srcs = maps.limb_sources()
-    if len(srcs) > 1 and len(limb) * mid_num > N_LIMBS * maps.hw[0] * maps.hw[1]: srcs = [(maps.limbs, False)]  # many pairs: fuse once
+    if len(srcs) > 1 and len(limb) * mid_num > sk.n_limbs * maps.hw[0] * maps.hw[1]: srcs = [(maps.limbs, False)]  # many pairs: fuse once
     sources = [(lm.detach().float().cpu().numpy(), mirrored) for lm, mirrored in srcs]
     H = float(maps.image_hw[0])
     g = maps.geom.to_grid(P[:, :2])
@@ -90,7 +94,7 @@ def limb_candidates(peaks:list, # 18 arrays (n_j, 4) x, y, score, id in original
             inside = steps[None] < S[:, None]
             gy = g[a, 1, None] + t * (g[b, 1] - g[a, 1])[:, None]
             gx = g[a, 0, None] + t * (g[b, 0] - g[a, 0])[:, None]
-            v = np.where(inside, _sample_limbs(sources, k[:, None], gy, gx, sampling), 0.0)
+            v = np.where(inside, _sample_limbs(sources, k[:, None], gy, gx, sampling, sk.flip_limbs), 0.0)
             score = v.sum(1) / S + np.minimum(0.5 * H / n - 1, 0)
             ok = (n > 0) & (((v > limb_score_thresh) & inside).sum(1) >= connect_ratio * S) & (score > 0)
             keep.append((k[ok], a[ok], b[ok], score[ok], n[ok]))
@@ -98,24 +102,26 @@ def limb_candidates(peaks:list, # 18 arrays (n_j, 4) x, y, score, id in original
     k, a, b, score, n = (np.concatenate(v) for v in zip(*keep))
     return dict(limb=k, a=a, b=b, score=score, length=n, rank=0.5 * score + 0.25 * P[a, 2] + 0.25 * P[b, 2])
 
-# %% ../nbs/08_group.ipynb #4dcdaeee
+# %% ../nbs/08_group.ipynb #dc8d9e99
 def match_limbs(cands:dict) -> dict:
     "Accepted connections: the candidates chosen greedily by rank within each limb type, in assembly order"
     order = np.lexsort((-cands['rank'], cands['limb']))
+    L = int(cands['limb'].max()) + 1 if len(order) else 1
     used, keep = set(), []
     for i, k, a, b in zip(order.tolist(), cands['limb'][order].tolist(), cands['a'][order].tolist(), cands['b'][order].tolist()):
-        ka, kb = (a * N_LIMBS + k) * 2, (b * N_LIMBS + k) * 2 + 1
+        ka, kb = (a * L + k) * 2, (b * L + k) * 2 + 1
         if ka in used or kb in used: continue
         used.add(ka); used.add(kb); keep.append(i)
     keep = np.array(keep, np.intp)
     return {key: v[keep] for key, v in cands.items()}
 
-# %% ../nbs/08_group.ipynb #fb160104
+# %% ../nbs/08_group.ipynb #13f9815b
 class PersonTable:
     "People under assembly: per person a peak row and connection score per keypoint slot, total score, #parts, longest limb"
     def __init__(self, peak_scores, # score of every peak row
-                 len_rate:float=CFG.len_rate): # a limb may be at most this × the person's longest limb
-        self.ps, self.len_rate = np.asarray(peak_scores, np.float64).tolist(), len_rate
+                 len_rate:float=CFG.len_rate, # a limb may be at most this × the person's longest limb
+                 skeleton:Skeleton=COCO): # its keypoints are the slots
+        self.ps, self.len_rate, self.n_slots = np.asarray(peak_scores, np.float64).tolist(), len_rate, skeleton.n_keypoints
         self.ids, self.scs, self.tot, self.npart, self.mlen, self.alive = [], [], [], [], [], []
         self.owner = {} # peak row → person
 
@@ -125,7 +131,7 @@ class PersonTable:
 
     def start(self, fa:int, a:int, fb:int, b:int, s:float, n:float):
         "A new person from a connection of score `s`, length `n`: peak `a` in slot `fa`, `b` in slot `fb`"
-        row, sc = [-1] * N_KEYPOINTS, [-1.0] * N_KEYPOINTS
+        row, sc = [-1] * self.n_slots, [-1.0] * self.n_slots
         row[fa], row[fb], sc[fa], sc[fb] = a, b, s, s
         self.owner[a] = self.owner[b] = len(self.ids)
         self.ids.append(row); self.scs.append(sc); self.tot.append(self.ps[a] + self.ps[b] + s)
@@ -161,13 +167,11 @@ class PersonTable:
         self.alive[j2] = False
 
     def people(self, min_parts:int=CFG.min_parts, min_mean_score:float=CFG.min_mean_score) -> list:
-        "The people left, as tuples (18 peak rows or -1, total score, #parts), with enough parts and a high enough mean score"
+        "The people left, as tuples (K peak rows or -1, total score, #parts), with enough parts and a high enough mean score"
         return [(self.ids[p], self.tot[p], self.npart[p]) for p in range(len(self.ids))
                 if self.alive[p] and self.npart[p] >= min_parts and self.tot[p] / self.npart[p] >= min_mean_score]
 
-# %% ../nbs/08_group.ipynb #b0a17bb0
-_FROM, _TO = LIMB_FROM.tolist(), LIMB_TO.tolist()
-
+# %% ../nbs/08_group.ipynb #bc88c7ef
 def assemble_people(conns:dict, # accepted connections from `match_limbs`
                     peak_scores, # score of every peak row
                     peak_types=None, # keypoint type of every peak row (needed for `singles`)
@@ -177,11 +181,13 @@ def assemble_people(conns:dict, # accepted connections from `match_limbs`
                     min_mean_score:float=CFG.min_mean_score, # people with a lower total/#parts are dropped
                     attach_from:bool=CFG.attach_from, # also attach the "from" endpoint to the person holding the "to" one
                     singles:bool=CFG.singles, # peaks left in no person become one-part people
+                    skeleton:Skeleton=COCO, # the limbs the connections' types index, in assembly order
                    ) -> list:
-    "People as tuples (18 peak rows or -1, total score, #parts), in the original's table order"
-    t = PersonTable(peak_scores, len_rate)
+    "People as tuples (K peak rows or -1, total score, #parts), in the original's table order"
+    t = PersonTable(peak_scores, len_rate, skeleton)
+    lf, lt = skeleton.limb_from.tolist(), skeleton.limb_to.tolist()
     for k, a, b, s, n in zip(*(conns[key].tolist() for key in ('limb', 'a', 'b', 'score', 'length'))):
-        fa, fb = _FROM[k], _TO[k]
+        fa, fb = lf[k], lt[k]
         p1, p2 = t.owner.get(a, -1), t.owner.get(b, -1)
         if p1 < 0 and p2 < 0: t.start(fa, a, fb, b, s, n)
         elif p1 >= 0 and p2 >= 0 and p1 != p2: t.merge(min(p1, p2), max(p1, p2), s, n, connection_tol)
@@ -192,14 +198,14 @@ def assemble_people(conns:dict, # accepted connections from `match_limbs`
         used = {i for row, _, _ in people for i in row}
         for i, s in enumerate(t.ps):
             if i not in used:
-                row = [-1] * N_KEYPOINTS
+                row = [-1] * t.n_slots
                 row[int(peak_types[i])] = i
                 people.append((row, s, 1))
     return people
 
-# %% ../nbs/08_group.ipynb #157a1752
-def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
-                 maps:Maps, # limb maps and their geometry
+# %% ../nbs/08_group.ipynb #4e3dabd1
+def group_people(peaks:list, # K arrays (n_j, 4) from `find_peaks`
+                 maps:Maps, # limb maps, their geometry and skeleton
                  limb_score_thresh:float=CFG.limb_score_thresh, connect_ratio:float=CFG.connect_ratio, mid_num:int=CFG.mid_num,
                  len_rate:float=CFG.len_rate, connection_tol:float=CFG.connection_tol,
                  min_parts:int=CFG.min_parts, min_mean_score:float=CFG.min_mean_score,
@@ -208,14 +214,15 @@ def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
                  attach_from:bool=CFG.attach_from, # also attach a connection's "from" peak to the person holding its "to" peak
                  singles:bool=CFG.singles, # peaks left in no person become one-part people
                 ) -> tuple:
-    "People `(N, 18, 3)` float32 x, y, keypoint score in original px, and their scores `(N,)`"
+    "People `(N, K, 3)` float32 x, y, keypoint score in original px, and their scores `(N,)`"
     if person_score not in ('total', 'mean'): raise ValueError(f"person_score must be 'total' or 'mean', not {person_score!r}")
+    K = maps.skeleton.n_keypoints
     P = np.concatenate([np.asarray(p, np.float64).reshape(-1, 4) for p in peaks])
     cands = limb_candidates(peaks, maps, limb_score_thresh, connect_ratio, mid_num, sampling)
-    types = np.repeat(np.arange(N_KEYPOINTS), [len(p) for p in peaks])
+    types = np.repeat(np.arange(K), [len(p) for p in peaks])
     found = assemble_people(match_limbs(cands), P[:, 2], types, len_rate, connection_tol, min_parts, min_mean_score,
-                            attach_from, singles)
-    people = np.zeros((len(found), N_KEYPOINTS, 3), np.float32)
+                            attach_from, singles, maps.skeleton)
+    people = np.zeros((len(found), K, 3), np.float32)
     scores = np.zeros(len(found), np.float32)
     if found:
         rows = np.array([r for r, _, _ in found])
@@ -226,23 +233,26 @@ def group_people(peaks:list, # 18 arrays (n_j, 4) from `find_peaks`
             scores[:] = 1 - 1 / tot if person_score == 'total' else tot / n
     return people, scores
 
-# %% ../nbs/08_group.ipynb #5f3b309c
+# %% ../nbs/08_group.ipynb #556d0c30
 def decode(maps:Maps,
            peak_thresh:float=CFG.peak_thresh, # peaks must reach this (`thre1`)
            refine:str='log-parabola', # sub-pixel refinement of peaks, see `find_peaks`
            max_peaks:int=CFG.max_peaks, # strongest peaks kept per keypoint type
            **kwargs, # passed to `group_people`
           ) -> tuple:
-    "People `(N, 18, 3)` x, y, keypoint score in original px and their scores `(N,)` from fused maps"
+    "People `(N, K, 3)` x, y, keypoint score in original px (the maps' skeleton, network order) and their scores `(N,)` from fused maps"
     return group_people(find_peaks(maps, peak_thresh, refine, max_peaks), maps, **kwargs)
 
-# %% ../nbs/08_group.ipynb #918a50d9
+# %% ../nbs/08_group.ipynb #3dff2241
 def random_maps(rng:np.random.Generator, # the case's only source of randomness
-                max_cells:int=12) -> Maps:
+                max_cells:int=12,
+                skeleton:Skeleton=COCO, # the maps' channels
+               ) -> Maps:
     "A random but finite `Maps` of a tiny grid, for fuzz tests"
+    sk = skeleton
     h, w = rng.integers(1, max_cells + 1, 2)
     kind = rng.integers(8)
-    shape = (N_CHANNELS, h, w)
+    shape = (sk.n_channels, h, w)
     if kind == 0: t = np.zeros(shape)
     elif kind == 1: t = np.full(shape, rng.choice([0.05, 0.1, 0.5, 1.0, 1e6]))
     elif kind == 2: t = rng.random(shape)
@@ -254,20 +264,21 @@ def random_maps(rng:np.random.Generator, # the case's only source of randomness
         geom = Geometry.of_grid(m, (max(int(4 * h / m), 1), max(int(4 * w / m), 1)), (h, w))
         H, W = geom.image_hw
         n = rng.integers(0, 30)
-        j = np.concatenate([rng.random((n, N_KEYPOINTS, 2)) * [W + 10, H + 10] - 5, rng.integers(0, 3, (n, N_KEYPOINTS, 1))], -1)
-        t = make_targets(np.concatenate([geom.to_input(j[..., :2]), j[..., 2:]], -1), (h, w)).astype(np.float64)
+        j = np.concatenate([rng.random((n, sk.n_keypoints, 2)) * [W + 10, H + 10] - 5, rng.integers(0, 3, (n, sk.n_keypoints, 1))], -1)
+        t = make_targets(np.concatenate([geom.to_input(j[..., :2]), j[..., 2:]], -1), (h, w), skeleton=sk).astype(np.float64)
         if kind == 7: t = np.clip(0.8 * t + rng.normal(0, 0.03, t.shape), 0, 1)
-        return Maps(torch.from_numpy(t[KEYPOINT_CH.start:]).float(), torch.from_numpy(t[LIMB_CH]).float(), geom)
+        return Maps(torch.from_numpy(t[sk.keypoint_ch.start:]).float(), torch.from_numpy(t[sk.limb_ch]).float(), geom, skeleton=sk)
     t = torch.from_numpy(np.nan_to_num(t.astype(np.float32)))
     m = float(rng.uniform(0.2, 5))
-    return Maps(t[KEYPOINT_CH.start:], t[LIMB_CH], Geometry.of_grid(m, (max(int(4 * h / m), 1), max(int(4 * w / m), 1)), (h, w)))
+    return Maps(t[sk.keypoint_ch.start:], t[sk.limb_ch], Geometry.of_grid(m, (max(int(4 * h / m), 1), max(int(4 * w / m), 1)), (h, w)),
+                skeleton=sk)
 
-# %% ../nbs/08_group.ipynb #c397f688
+# %% ../nbs/08_group.ipynb #319441a8
 def check_decode(maps:Maps, **kw) -> int:
     "Decode `maps` (`kw` passed to `decode`), raise `AssertionError` unless the output is well formed; the number of people"
     people, scores = decode(maps, **kw)
     present = people[..., 2] > 0
-    checks = {'shape': people.shape == (len(scores), N_KEYPOINTS, 3) and people.dtype == np.float32,
+    checks = {'shape': people.shape == (len(scores), maps.skeleton.n_keypoints, 3) and people.dtype == np.float32,
               'finite': np.isfinite(people).all(),
               'parts': (present.sum(1) >= kw.get('min_parts', CFG.min_parts)).all(),
               'scores': (people[..., 2][present] >= kw.get('peak_thresh', CFG.peak_thresh)).all()}
@@ -278,8 +289,9 @@ def check_decode(maps:Maps, **kw) -> int:
 def fuzz_decode(n:int, # number of cases
                 seed:int=0, # the cases' random stream
                 max_cells:int=12, # largest grid side
+                skeleton:Skeleton=COCO, # the maps' channels
                 **kw, # passed to `decode`
                ) -> list:
     "`check_decode` on `n` seeded `random_maps`: the number of people in each"
     rng = np.random.default_rng(seed)
-    return [check_decode(random_maps(rng, max_cells), **kw) for _ in range(n)]
+    return [check_decode(random_maps(rng, max_cells, skeleton), **kw) for _ in range(n)]

@@ -68,20 +68,20 @@ def c_stderr():
 # %% ../nbs/00b_image.ipynb #e3ebe326
 _JPEG_DAMAGE = ('Corrupt JPEG data', 'Premature end of JPEG file', 'Invalid JPEG file structure')
 
-def _imdecode(data:bytes, name) -> np.ndarray|None:
-    "OpenCV's decoding of `data`, all channels and bits; `BadInput` when libjpeg reports damage"
+def _imdecode(data:bytes, name) -> tuple:
+    "OpenCV's decoding of `data` (all channels and bits, or None) and what the decoder said; `BadInput` when libjpeg reports damage"
     buf = np.frombuffer(data, np.uint8)
     try:
-        if data[:2] != b'\xff\xd8': return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
         with c_stderr() as said: img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     except cv2.error as e: raise BadInput(f'{name}: cannot be decoded ({str(e).strip().splitlines()[-1]})') from None
     lines = said[0].splitlines()
-    if other := [l for l in lines if l and not l.startswith(_JPEG_DAMAGE)]: print(*other, sep='\n', file=sys.stderr)
+    other = [l for l in lines if l and not l.startswith(_JPEG_DAMAGE)]   # e.g. libpng's "IHDR: CRC error"
+    if other and img is not None: print(*(f'{name}: {l}' for l in other), sep='\n', file=sys.stderr)
     if damage := [l for l in lines if l.startswith(_JPEG_DAMAGE)]:
         raise BadInput(f'{name}: damaged JPEG data (libjpeg: {damage[0].removeprefix("Corrupt JPEG data: ")})')
-    return img
+    return img, other
 
-def _pil_decode(data:bytes, name) -> np.ndarray:
+def _pil_decode(data:bytes, name, notes=()) -> np.ndarray:
     "The first frame of `data` decoded by Pillow, BGR or BGRA; `BadInput` if Pillow cannot either"
     from PIL import Image
     try:
@@ -89,16 +89,18 @@ def _pil_decode(data:bytes, name) -> np.ndarray:
             alpha = im.mode in ('RGBA', 'LA', 'PA') or 'transparency' in im.info
             a = np.asarray(im.convert('RGBA' if alpha else 'RGB'))
     except Image.DecompressionBombError as e: raise BadInput(f'{name}: {e}') from None
-    except (OSError, ValueError, SyntaxError): raise BadInput(f'{name}: cannot be decoded (corrupt, truncated or not an image)') from None
+    except (OSError, ValueError, SyntaxError):
+        why = notes[0] if notes else 'corrupt, truncated or not an image'
+        raise BadInput(f'{name}: cannot be decoded ({why})') from None
     return np.ascontiguousarray(a[..., [2, 1, 0, 3] if alpha else [2, 1, 0]])
 
 def decode_image(data:bytes, name='image') -> np.ndarray:
     "An image file's bytes as uint8 BGR (H, W, 3), pixels as stored; `BadInput` naming `name` if they cannot be used"
     if not data: raise BadInput(f'{name}: empty file')
     if truncated_jpeg(data): raise BadInput(f'{name}: truncated JPEG (no end-of-image marker)')
-    img = _imdecode(data, name)
+    img, notes = _imdecode(data, name)
     tiff4 = img is not None and img.ndim == 3 and img.shape[2] == 4 and data[:4] in (b'II*\0', b'MM\0*')
-    if img is None or tiff4: img = _pil_decode(data, name)   # not OpenCV's, or a TIFF that may be CMYK
+    if img is None or tiff4: img = _pil_decode(data, name, notes)   # not OpenCV's, or a TIFF that may be CMYK
     try: return to_bgr8(img)
     except ValueError as e: raise BadInput(f'{name}: {e}') from None
 

@@ -111,13 +111,13 @@ def preprocess(img:np.ndarray, # BGR uint8 (H, W, 3), or any array `simplepose.i
     x = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(r, multiple, pad_value))).to(device)
     return x.permute(2, 0, 1).float().div_(255), g
 
-# %% ../nbs/07_infer.ipynb #7531ec49
+# %% ../nbs/07_infer.ipynb #e948e3b0
 def fuse_flip(out:torch.Tensor, # (..., C, h, w) output for the image
               out_flipped:torch.Tensor, # the same for the mirrored image
               perm, # the channel permutation that swaps left and right: a skeleton's `flip_channels` (or `flip_keypoints`, `flip_limbs`)
              ) -> torch.Tensor:
     "Mean of `out` and the mirrored, left/right-permuted `out_flipped`"
-    idx = torch.as_tensor(perm, device=out.device)
+    idx = torch.tensor(np.asarray(perm), device=out.device)  # a copy: a skeleton's arrays are read-only
     return torch.lerp(out, out_flipped.index_select(-3, idx).flip(-1), 0.5)
 
 # %% ../nbs/07_infer.ipynb #3e34c0fa
@@ -335,7 +335,7 @@ def find_peaks(maps:Maps,
     out = np.stack([maps.geom.to_image(x), maps.geom.to_image(y), s, np.arange(len(s))], 1).astype(np.float32)
     return np.split(out, np.cumsum(np.bincount(j, minlength=K))[:-1])
 
-# %% ../nbs/07_infer.ipynb #371082b7
+# %% ../nbs/07_infer.ipynb #c6c135c4
 def ideal_outputs(joints, # (P, K, 3) keypoints in original px with visibility codes, in the skeleton's network order
                   image_hw:tuple, # original (H, W)
                   scale:float=1.0, flip:bool=CFG.flip,
@@ -347,4 +347,4 @@ def ideal_outputs(joints, # (P, K, 3) keypoints in original px with visibility c
     j = np.array(joints, np.float32).reshape(-1, skeleton.n_keypoints, 3)
     j[..., :2] = g.to_input(j[..., :2])
     t = torch.from_numpy(make_targets(j, g.out_hw, stride=g.stride, skeleton=skeleton))
-    return (torch.stack([t, t.flip(-1)[skeleton.flip_channels]]) if flip else t[None]), g
+    return (torch.stack([t, t.flip(-1)[torch.tensor(skeleton.flip_channels)]]) if flip else t[None]), g

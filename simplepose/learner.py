@@ -36,10 +36,10 @@ with warnings.catch_warnings(): # fastai's modules use `torch.jit.script`, depre
     from fastai.distributed import DistributedDL
     import fastai.callback.progress, fastai.callback.schedule # they add the progress bars, `no_bar` and `fit_one_cycle` to `Learner`
 from tqdm.auto import tqdm
-from .core import CFG, BadInput, Flag, atomic_path, one_line_errors
+from .core import CFG, COCO, BadInput, Flag, atomic_path, one_line_errors
 from .data import CocoSource, H5Store
 from .augment import PoseDataset, keep_freed_memory
-from .model import IMHN, load_checkpoint, read_checkpoint
+from .model import IMHN, load_checkpoint, read_checkpoint, skeleton_of
 from .loss import FocalL2Loss
 
 # %% ../nbs/06_learner.ipynb #8d55d26d
@@ -71,8 +71,10 @@ def pose_dls(train_source,           # training records: `CocoSource`, `H5Store`
              limb_sigma:float=CFG.limb_sigma, # limb target σ, input px
              ranges:dict|None=None,  # augmentation ranges (`AugmentParams.random` options), e.g. `dict(max_rotate=10)`
             ) -> DataLoaders:
-    "Training and validation `DataLoaders` of `(image, mask_miss, targets)` batches"
+    "Training and validation `DataLoaders` of `(image, mask_miss, targets)` batches of the training source's skeleton (`dls.skeleton`)"
     n, world = len(train_source), max(num_distrib(), 1)
+    skeleton = getattr(train_source, 'skeleton', COCO)
+    if valid_source is not None: skeleton.check_same(getattr(valid_source, 'skeleton', COCO), f'{_name(valid_source)} (validation)')
     if n == 0: raise BadInput(f'{_name(train_source)}: the training set is empty')
     if n < bs * world:
         raise BadInput(f'{_name(train_source)}: {n} samples cannot fill one batch of {bs} in each of {world} '
@@ -80,11 +82,11 @@ def pose_dls(train_source,           # training records: `CocoSource`, `H5Store`
     keep_freed_memory() # this process and its loader workers reuse freed sample memory (measured in `simplepose.augment`)
     device = default_device() if device is None else torch.device(device)
     kw = dict(bs=bs, num_workers=workers, pin_memory=device.type == 'cuda', device=device, seed=seed)
-    targets = dict(size=size, seed=seed, sigma=sigma, limb_sigma=limb_sigma)
+    targets = dict(size=size, seed=seed, sigma=sigma, limb_sigma=limb_sigma, skeleton=skeleton)
     train = EpochDL(PoseDataset(train_source, augment=augment, ranges=ranges, **targets), shuffle=True, drop_last=True, **kw)
     valid = EpochDL(PoseDataset(valid_source, augment=False, **targets) if valid_source is not None else [], **kw)
     dls = DataLoaders(train, valid, device=device)
-    dls.n_inp = 1
+    dls.n_inp, dls.skeleton = 1, skeleton
     return dls
 
 # %% ../nbs/06_learner.ipynb #0fa43215
@@ -135,13 +137,13 @@ def auto_precision(device=None) -> str:
 
 # %% ../nbs/06_learner.ipynb #779b4668
 def pose_learner(dls:DataLoaders,              # from `pose_dls`
-                 model:nn.Module=None,         # default: `IMHN(**model_kwargs)`
+                 model:nn.Module=None,         # default: `IMHN(**model_kwargs)` of the data's skeleton
                  opt:str='sgd',                # 'sgd' (momentum, L2 weight decay on every parameter, as the original) or 'adamw'
                  lr:float=CFG.lr,              # per process; multiplied by the number of processes
                  momentum:float=CFG.momentum,  # SGD momentum
                  wd:float=CFG.weight_decay,    # weight decay
                  precision:str='auto',         # 'auto', 'fp32', 'fp16' or 'bf16'
-                 loss_func=None,               # default: `FocalL2Loss()`
+                 loss_func=None,               # default: `FocalL2Loss` of the data's skeleton
                  max_loss:float=CFG.max_loss,           # training batches with a larger loss are skipped
                  cbs=None,                     # more callbacks
                  **model_kwargs                # `IMHN` arguments
@@ -152,8 +154,10 @@ def pose_learner(dls:DataLoaders,              # from `pose_dls`
     else: raise ValueError(f"opt must be 'sgd' or 'adamw', not {opt!r}")
     if precision == 'auto': precision = auto_precision(dls.device)
     if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'auto', 'fp32', 'fp16' or 'bf16', not {precision!r}")
-    if model is None: model = IMHN(**model_kwargs)
-    learn = PoseLearner(dls, model, loss_func=loss_func or FocalL2Loss(), opt_func=opt_func, lr=lr * max(num_distrib(), 1),
+    skeleton = getattr(dls, 'skeleton', COCO)
+    if model is None: model = IMHN(skeleton=skeleton, **model_kwargs)
+    else: skeleton.check_same(getattr(model, 'skeleton', COCO), 'the model')
+    learn = PoseLearner(dls, model, loss_func=loss_func or FocalL2Loss(skeleton=skeleton), opt_func=opt_func, lr=lr * max(num_distrib(), 1),
                         wd=wd, wd_bn_bias=True, cbs=[GuardLoss(max_loss)] + L(cbs))
     if precision == 'fp16': learn.to_fp16()
     elif precision == 'bf16': learn.to_bf16()
@@ -319,8 +323,8 @@ def state(self:Checkpoint) -> dict:
     "Everything a checkpoint holds"
     opt = self.opt.state_dict()
     opt = dict(state=list(opt['state']), hypers=[{k: _py(v) for k, v in h.items()} for h in opt['hypers']]) # loadable with weights_only
-    st = dict(weights=_plain(self.model).state_dict(), opt=opt, epoch=self.epoch,
-              iteration=self.iteration, config=self._config(), history=self.history)
+    st = dict(weights=_plain(self.model).state_dict(), skeleton=getattr(_plain(self.model), 'skeleton', COCO).to_json(), opt=opt,
+              epoch=self.epoch, iteration=self.iteration, config=self._config(), history=self.history)
     if getattr(self.learn, 'scaler', None) is not None: st['scaler'] = self.learn.scaler.state_dict()
     for cb in self.learn.cbs:
         if hasattr(cb, 'checkpoint_state'): st.update(cb.checkpoint_state())
@@ -353,6 +357,7 @@ def read(self:Checkpoint, path, model=None,
     ck = read_checkpoint(path, device=device or next(model.parameters()).device)
     if not {'weights', 'opt', 'epoch', 'config'} <= set(ck):
         raise BadInput(f'{path}: not a simplepose training checkpoint (it lacks optimizer, epoch or config)')
+    getattr(_plain(model), 'skeleton', COCO).check_same(skeleton_of(ck, path), str(path))
     diff = _config_diff(ck['config'], self._config(model), self.may_differ)
     if diff: raise BadInput(f'{path} comes from a different configuration ({diff}); resume with the same '
                             f'settings, or start a new run from its weights (`init`)')
@@ -532,7 +537,7 @@ def train(data:str,                  # training data: a store from `simplepose-p
     torch.manual_seed(seed)
     dls = pose_dls(train_src, valid_src, bs=bs, size=size, workers=workers, seed=seed)
     learn = pose_learner(dls, opt=opt, lr=lr, precision=precision, nstack=nstack, inp_dim=inp_dim, increase=increase)
-    if init and not resume: learn.model.load_state_dict(load_checkpoint(init, **learn.model.config).state_dict())
+    if init and not resume: learn.model.load_state_dict(load_checkpoint(init, dls.skeleton, **learn.model.config).state_dict())
     may_differ = tuple(k for k in RESUME_MAY_DIFFER if not (k == 'epochs' and sched == 'one_cycle' and not swa))
     ckpt = Checkpoint(out, config, keep=keep, may_differ=may_differ)
     if resume: ckpt.resume = ckpt.read(resume, learn.model, dls.device) # checked before fitting: a bad file ends the command in one line

@@ -8,7 +8,7 @@ Docs: https://simplepose.github.io/simplepose/loss.html.md"""
 from __future__ import annotations
 import torch
 import torch.nn.functional as F
-from .core import CFG, KEYPOINT_CH, MASK_CH, N_CHANNELS
+from .core import CFG, COCO, BadInput, Skeleton
 
 # %% auto #0
 __all__ = ['focal_factor', 'scale_targets', 'channel_weights', 'FocalL2Loss']
@@ -37,10 +37,11 @@ def scale_targets(targets, # (N, C, H, W) target maps at stride 4
     return gt, torch.where(m < 0.5, torch.zeros_like(m), m)
 
 # %% ../nbs/05_loss.ipynb #8188d481
-def channel_weights(n:int=N_CHANNELS, keypoint_weight:float=CFG.keypoint_weight, mask_weight:float=CFG.mask_weight):
-    "Weight of each of the `n` output channels (keypoints ×`keypoint_weight`, person mask ×`mask_weight`)"
-    w = torch.ones(n)
-    if n == N_CHANNELS: w[KEYPOINT_CH], w[MASK_CH] = keypoint_weight, mask_weight
+def channel_weights(skeleton:Skeleton=COCO, # whose channel layout
+                    keypoint_weight:float=CFG.keypoint_weight, mask_weight:float=CFG.mask_weight):
+    "Weight of each of the skeleton's output channels (keypoints ×`keypoint_weight`, person mask ×`mask_weight`)"
+    w = torch.ones(skeleton.n_channels)
+    w[skeleton.keypoint_ch], w[skeleton.mask_ch] = keypoint_weight, mask_weight
     return w
 
 # %% ../nbs/05_loss.ipynb #f8730b38
@@ -55,7 +56,9 @@ class FocalL2Loss:
                  gamma:float=CFG.gamma, # focal exponent
                  alpha:float=0.,        # positive shift (paper form)
                  beta:float=0.,         # negative shift (paper form)
-                 divisor:float|None=None): # None: the actual batch size; the original: its configured batch size
+                 divisor:float|None=None, # None: the actual batch size; the original: its configured batch size
+                 skeleton:Skeleton=COCO): # the channel layout of predictions and targets
+        self.skeleton = skeleton
         self.scale_weights, self.stack_weights = tuple(scale_weights), tuple(stack_weights)
         self.keypoint_weight, self.mask_weight, self.pos_thre = keypoint_weight, mask_weight, pos_thre
         self.gamma, self.alpha, self.beta, self.divisor = gamma, alpha, beta, divisor
@@ -71,13 +74,22 @@ class FocalL2Loss:
         if len(set(w)) == 1: return torch.full((n,), float(w[0]))
         raise ValueError(f'{n} stacks of predictions but {len(w)} stack weights {w}')
 
+    def _check_channels(self, preds, targets):
+        "`BadInput` unless targets and predictions have the skeleton's channels"
+        n, sk = self.skeleton.n_channels, self.skeleton
+        got = {'targets': targets.shape[1], 'predictions': preds[0][0].shape[1]}
+        for what, c in got.items():
+            if c != n: raise BadInput(f'{what} have {c} channels, but skeleton {sk.name!r} has {n} ({sk.n_limbs} limbs, {sk.n_keypoints} keypoints, '
+                                      'person mask, keypoint max): the loss, network and targets must be of one skeleton')
+
     def per_scale(self, preds:list, mask_miss, targets):
         "Unweighted `L_s` per scale: stack-weighted mean of the per-stack sums (no batch divisor)"
         if len(preds[0]) != len(self.scale_weights):
             raise ValueError(f'{len(preds[0])} scales of predictions but {len(self.scale_weights)} scale weights')
+        self._check_channels(preds, targets)
         targets, mask_miss = targets.float(), mask_miss.float()
         sw = self._stack_weights(len(preds)).to(targets.device)
-        cw = channel_weights(targets.shape[1], self.keypoint_weight, self.mask_weight).to(targets.device).view(1, -1, 1, 1)
+        cw = channel_weights(self.skeleton, self.keypoint_weight, self.mask_weight).to(targets.device).view(1, -1, 1, 1)
         out = []
         for s in range(len(self.scale_weights)):
             gt, m = scale_targets(targets, mask_miss, preds[0][s].shape[-2:])

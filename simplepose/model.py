@@ -6,20 +6,20 @@ Docs: https://simplepose.github.io/simplepose/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #0704d742
 from __future__ import annotations
-import pickle, re, warnings
+import json, pickle, re, warnings
 from pathlib import Path
 from typing import Annotated
 import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.script import call_parse
-from .core import CFG, BadInput, Flag, atomic_path, one_line_errors, writable_file
+from .core import CFG, COCO, BadInput, Flag, Skeleton, atomic_path, one_line_errors, writable_file
 
 # %% auto #0
 __all__ = ['TINY_CONFIG', 'Conv', 'Residual', 'SELayer', 'Merge', 'Backbone', 'Hourglass', 'Features', 'PoseNet', 'IMHN',
            'read_checkpoint', 'state_dict_of', 'normalize_state', 'config_from_state', 'CheckpointMismatch',
-           'check_fits', 'load_checkpoint', 'save_safetensors', 'convert_checkpoint', 'OnnxHead', 'export_onnx',
-           'check_onnx', 'export_cli']
+           'check_fits', 'skeleton_of', 'load_checkpoint', 'save_safetensors', 'convert_checkpoint', 'OnnxHead',
+           'export_onnx', 'check_onnx', 'export_cli']
 
 # %% ../nbs/04_model.ipynb #9b7dcd44
 def _act(): return nn.LeakyReLU(0.01, inplace=True)
@@ -166,16 +166,22 @@ class PoseNet(nn.Module):
 TINY_CONFIG = dict(nstack=2, inp_dim=32, increase=16)
 
 class IMHN(nn.Module):
-    "Identity Mapping Hourglass Network: (N, 3, H, W) → `nstack` × 5 maps (N, `oup_dim`, H/4/2^s, W/4/2^s)"
+    "Identity Mapping Hourglass Network: (N, 3, H, W) → `nstack` × 5 maps (N, `skeleton.n_channels`, H/4/2^s, W/4/2^s)"
     def __init__(self,
                  nstack:int=CFG.nstack,     # stacked hourglasses
                  inp_dim:int=CFG.inp_dim,   # width of the stack input and of the heads
                  increase:int=CFG.increase, # channels added per hourglass level
-                 oup_dim:int=CFG.oup_dim,   # output channels
+                 oup_dim:int=None,          # output channels; None: the skeleton's (given, it must be the skeleton's)
                  depth:int=4,               # hourglass levels (depth + 1 output scales)
                  se_reduction:int=16,       # SE bottleneck is inp_dim // se_reduction wide
-                 init:bool=True):           # apply the original's initialisation
+                 init:bool=True,            # apply the original's initialisation
+                 skeleton:Skeleton=COCO):   # the keypoint model of the output channels
         super().__init__()
+        if oup_dim is None: oup_dim = skeleton.n_channels
+        if oup_dim != skeleton.n_channels:
+            raise BadInput(f'{oup_dim} output channels do not fit skeleton {skeleton.name!r}: it has {skeleton.n_channels} '
+                           f'({skeleton.n_limbs} limbs, {skeleton.n_keypoints} keypoints, person mask, keypoint max)')
+        self.skeleton = skeleton
         self.config = dict(nstack=nstack, inp_dim=inp_dim, increase=increase, oup_dim=oup_dim, depth=depth, se_reduction=se_reduction)
         self.posenet = PoseNet(nstack, inp_dim, increase, oup_dim, depth, se_reduction)
         if init: self.reset_parameters()
@@ -212,14 +218,19 @@ def _torch_problem(e:Exception) -> str:
     return 'truncated or corrupted (torch cannot read it to the end)'
 
 def _read_safetensors(path:Path, device) -> dict:
-    from safetensors.torch import load_file
-    try: return load_file(str(path), device=str(device))
+    "`{'weights': tensors}`, and the metadata's `skeleton` (parsed) when it has one"
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), 'pt', device=str(device)) as f: state, meta = {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}
     except Exception as e: raise BadInput(f'{path}: not a readable safetensors file ({str(e).split(": ", 1)[-1]})') from None
+    if 'skeleton' not in meta: return dict(weights=state)
+    try: return dict(weights=state, skeleton=json.loads(meta['skeleton']))
+    except ValueError: raise BadInput(f'{path}: its "skeleton" metadata is not JSON') from None
 
 def read_checkpoint(path, # a torch checkpoint (`.pth`, `.pt`: zip or legacy format) or a `.safetensors` file
                     device='cpu', # where the tensors are put
                    ) -> dict:
-    "The dict a checkpoint file holds, read without running code; `BadInput` naming the file and the problem"
+    "The dict a checkpoint file holds (a safetensors file: `weights` and its metadata's `skeleton`), read without running code; `BadInput` naming the file and the problem"
     path = Path(path)
     if not path.exists(): raise BadInput(f'{path}: no such file')
     if path.is_dir(): raise BadInput(f'{path}: a folder, not a checkpoint file')
@@ -280,26 +291,49 @@ def check_fits(model:nn.Module, state:dict, path='checkpoint'):
         parts = [_listing('missing', missing), _listing('unexpected', unexpected), _listing('of the wrong shape', wrong)]
         raise CheckpointMismatch(f'{path}: does not fit {type(model).__name__}({getattr(model, "config", "")}): ' + '; '.join(p for p in parts if p))
 
+def skeleton_of(ck:dict, path='checkpoint') -> Skeleton:
+    "The skeleton a checkpoint (what `read_checkpoint(path)` returned) was trained for: its `skeleton`, else the published `COCO`"
+    return COCO if ck.get('skeleton') is None else Skeleton.from_json(ck['skeleton'], f'{path}: its skeleton')
+
+def _check_channels(state:dict, skeleton:Skeleton, carried:bool, path):
+    "`BadInput` when the output channels of the (normalized) weights `state` are not the skeleton's"
+    head = state.get('posenet.outs.0.0.conv.weight')
+    if head is None or len(head) == skeleton.n_channels: return
+    n = len(head)
+    whose = f'its skeleton {skeleton.name!r}' if carried else f"a checkpoint without a skeleton is COCO's, which"
+    raise BadInput(f'{path}: its weights give {n} output channels, but {whose} has {skeleton.n_channels} '
+                   f'({skeleton.n_limbs} limbs, {skeleton.n_keypoints} keypoints, person mask, keypoint max)')
+
 def load_checkpoint(path, # `.pth`/`.pt` (original format, bare state dict, fastai) or `.safetensors`
+                    skeleton:Skeleton=None, # the skeleton the caller needs: the checkpoint's must be it (`Skeleton.check_same`); None: any
                     **config # `IMHN` arguments; those not given are read from the weights
                    ) -> IMHN:
-    "An `IMHN` in eval mode with the weights of `path`"
-    state = normalize_state(state_dict_of(read_checkpoint(path), path))
+    "An `IMHN` in eval mode with the weights of `path`; `model.skeleton` is the checkpoint's (none in the file: `COCO`)"
+    ck = read_checkpoint(path)
+    carried = skeleton_of(ck, path)
+    if skeleton is not None: skeleton.check_same(carried, str(path))
+    skeleton, state = carried, normalize_state(state_dict_of(ck, path))
     try: cfg = {**config_from_state(state), **config}
     except (KeyError, ValueError, IndexError, ZeroDivisionError): cfg = config
-    try: model = IMHN(**cfg, init=False)
+    _check_channels(state, skeleton, ck.get('skeleton') is not None, path)
+    try: model = IMHN(**cfg, skeleton=skeleton, init=False)
     except Exception as e: raise CheckpointMismatch(f'{path}: its shapes give no IMHN ({cfg}: {e})') from None
     check_fits(model, state, path)
     model.load_state_dict(state)
     return model.eval()
 
 # %% ../nbs/04_model.ipynb #e56147ba
-def save_safetensors(model_or_state, path) -> Path:
-    "Write an `IMHN` or its state dict to `path` as float32 safetensors with `posenet.` names"
+def save_safetensors(model_or_state, path,
+                     skeleton:Skeleton=None # the weights' skeleton; None: the model's `skeleton`, else COCO
+                    ) -> Path:
+    "Write an `IMHN` or its state dict to `path` as float32 safetensors with `posenet.` names, the skeleton in its metadata"
     from safetensors.torch import save_file
+    skeleton = skeleton or getattr(model_or_state, 'skeleton', None) or COCO
     state = model_or_state.state_dict() if isinstance(model_or_state, nn.Module) else model_or_state
     state = {k: v.detach().contiguous().cpu() for k, v in normalize_state(state).items()}
-    with atomic_path(path) as tmp: save_file(state, str(tmp), metadata={'format': 'pt'})
+    _check_channels(state, skeleton, True, path)
+    meta = {'format': 'pt', 'skeleton': json.dumps(skeleton.to_json())}
+    with atomic_path(path) as tmp: save_file(state, str(tmp), metadata=meta)
     return Path(path)
 
 def convert_checkpoint(src, # any file `load_checkpoint` reads
@@ -330,12 +364,19 @@ class OnnxHead(nn.Module):
         return [f'maps_s{i}_k{k}' for i in stacks for k in range(s)]
 
 # %% ../nbs/04_model.ipynb #599b2621
+def _add_metadata(path, **props):
+    "Add string properties to the metadata of the ONNX file `path`"
+    import onnx
+    m = onnx.load(str(path))
+    for k, v in props.items(): m.metadata_props.add(key=k, value=v)
+    onnx.save(m, str(path))
+
 def export_onnx(model:IMHN, path, height:int=CFG.input_size, width:int=CFG.input_size,
                 outputs:str='final', # 'final', 'stack' or 'all'
                 opset:int=17,
                 dynamo:bool=False # use the torch.export-based exporter (slower, same result) instead of TorchScript tracing
                ) -> Path:
-    "Write `model` as one ONNX file for NCHW float input of `height`×`width` (multiples of 64), any batch size"
+    "Write `model` as one ONNX file for NCHW float input of `height`×`width` (multiples of 64), any batch size, its skeleton in the metadata"
     stride = model.stride
     if height % stride or width % stride: raise BadInput(f'{height}×{width}: height and width must be multiples of {stride}')
     head, path = OnnxHead(model.eval(), outputs).eval(), Path(path)
@@ -348,6 +389,7 @@ def export_onnx(model:IMHN, path, height:int=CFG.input_size, width:int=CFG.input
         else:
             torch.onnx.export(head, (x,), str(tmp), input_names=['image'], output_names=names, opset_version=opset,
                               dynamic_axes={n: {0: 'batch'} for n in ['image'] + names}, dynamo=False)
+        _add_metadata(tmp, skeleton=json.dumps(getattr(model, 'skeleton', COCO).to_json()))
     return path
 
 def check_onnx(model:IMHN, path, x=None, outputs:str='final') -> float:

@@ -13,7 +13,7 @@ from fastcore.script import call_parse
 from .learner import ProgressLines, pose_dls, pose_learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import combined_cos
-from .core import CFG, Config, atomic_path, one_line_errors, writable_dir
+from .core import CFG, Config, Skeleton, atomic_path, one_line_errors, writable_dir
 from .synth import make_synth_coco, picture
 from .data import CocoSource
 from .model import IMHN, save_safetensors
@@ -50,9 +50,10 @@ def net_of(cfg:Config=QUICKSTART) -> dict:
 def synth_sets(out, # folder; `synth/train` and `synth/val` are written inside
                cfg:Config=QUICKSTART, # image side, set sizes and scenes
                seed:int=0,
+               layout:str='coco', # the keypoints annotated (`synth.LAYOUTS`: 'coco', 'crowdpose', 'body13')
               ) -> tuple:
     "Annotation files `(train, val)` of a synthetic training set and a held-out set"
-    out, scene = Path(out)/'synth', scene_of(cfg)
+    out, scene = Path(out)/'synth', dict(scene_of(cfg), layout=layout)
     return (make_synth_coco(out/'train', cfg.synth_train_images, cfg.synth_size, seed, 'train', **scene),
             make_synth_coco(out/'val', cfg.synth_val_images, cfg.synth_size, seed, 'val', **scene))
 
@@ -112,18 +113,20 @@ def train_compact(train_ann, # COCO keypoint JSON of the training set
                   seed:int=0,
                   threads:int=0, # torch threads; 0: `ThreadTuner` chooses between 1 and 2 as it goes
                   progress:bool=False, # a bar in a terminal, else a line a minute
+                  images=None, # the image folder; None: `images` beside the annotation folder
+                  cbs=None, # more callbacks for the fit
                  ):
-    "A fastai learner that has trained a compact IMHN on `train_ann` within the budget; `learn.budget.history` logs it"
+    "A fastai learner that has trained a compact IMHN of `train_ann`'s skeleton within the budget; `learn.budget.history` logs it"
     train_ann = Path(train_ann)
-    src = CocoSource(train_ann, train_ann.parent.parent/'images', min_area=0)
+    src = CocoSource(train_ann, images or train_ann.parent.parent/'images', min_area=0)
     dls = pose_dls(src, bs=cfg.batch_size, size=cfg.input_size, workers=cfg.workers, seed=seed, device='cpu',
                    sigma=cfg.sigma, limb_sigma=cfg.limb_sigma, ranges=dict(max_rotate=cfg.max_rotate))
     torch.manual_seed(seed)
-    model = IMHN(**net_of(cfg)).to(memory_format=torch.channels_last)
+    model = IMHN(**net_of(cfg), skeleton=src.skeleton).to(memory_format=torch.channels_last)
     learn = pose_learner(dls, model, opt='adamw', lr=cfg.lr, wd=cfg.weight_decay, precision='fp32')
     learn.budget, learn.tuner = OneCycleBudget(cfg.lr, steps, seconds), None if threads else ThreadTuner()
     if threads: torch.set_num_threads(threads)
-    cbs = [cb for cb in (learn.budget, learn.tuner) if cb] + ([ProgressLines(fraction=learn.budget.progress, bar=True)] if progress else [])
+    cbs = [cb for cb in (learn.budget, learn.tuner, *(cbs or [])) if cb] + ([ProgressLines(fraction=learn.budget.progress, bar=True)] if progress else [])
     with learn.no_bar(), learn.no_logging(): learn.fit(10**6, cbs=cbs)
     return learn
 
@@ -131,12 +134,13 @@ def train_compact(train_ann, # COCO keypoint JSON of the training set
 def evaluate_synth(model, val_ann, # COCO keypoint JSON of held-out images (in `../images`)
                    size:int=QUICKSTART.input_size, flip:bool=True, verbose:bool=True, # print pycocotools' table
                    threads:int=1, # torch threads while evaluating
+                   images=None, # the image folder; None: `images` beside the annotation folder
                   ) -> tuple:
     "COCO keypoint stats of `model` on `val_ann` and its result records"
     val_ann = Path(val_ann)
     model.eval()
     torch.set_num_threads(threads)
-    results, ids, problems = evaluate_model(model, val_ann, val_ann.parent.parent/'images', scales=(1.0,), flip=flip,
+    results, ids, problems = evaluate_model(model, val_ann, images or val_ann.parent.parent/'images', scales=(1.0,), flip=flip,
                                             size=size, progress=False)
     for p in problems: print(p)
     return evaluate_coco(val_ann, results, ids, verbose=verbose), results
@@ -147,12 +151,13 @@ def prediction_grid(val_ann, results:list, # result records of `evaluate_synth`
     "BGR picture: predictions beside ground truth for the first `n` images of `val_ann`"
     val_ann = Path(val_ann)
     coco = coco_api(val_ann)
+    skeleton = Skeleton.from_coco(coco.dataset['categories'][0], val_ann)
     tiles = []
     for iid in sorted(coco.getImgIds())[:n]:
         img = cv2.imread(str(val_ann.parent.parent/'images'/coco.imgs[iid]['file_name']))
         mine = [r['keypoints'] for r in results if r['image_id'] == iid and r['score'] >= min_score]
-        pred = draw_people(img, np.array(mine, np.float32).reshape(-1, 17, 3))
-        gt = picture(img, coco.loadAnns(coco.getAnnIds(imgIds=[iid])))
+        pred = draw_people(img, np.array(mine, np.float32).reshape(-1, len(skeleton.dataset_keypoints), 3), skeleton)
+        gt = picture(img, coco.loadAnns(coco.getAnnIds(imgIds=[iid])), skeleton)
         tiles.append(cv2.copyMakeBorder(np.hstack([pred, gt]), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(255, 255, 255)))
     tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % ncols)
     return np.vstack([np.hstack(tiles[r:r + ncols]) for r in range(0, len(tiles), ncols)])

@@ -8,6 +8,6 @@ Docs: https://simplepose.github.io/simplepose/train.html.md"""
 __all__ = []
 
 # %% ../nbs/06a_train.ipynb #27ed1a23
-from fastcore.imports import IN_IPYTHON
+from fastcore.imports import in_ipython
 from .learner import train_cli
-if __name__ == '__main__' and not IN_IPYTHON: train_cli() # a notebook's kernel is `__main__` too
+if __name__ == '__main__' and not in_ipython(): train_cli() # a notebook's kernel is `__main__` too
