@@ -12,14 +12,14 @@ learner's loader, augmentation, targets and loss) at `--size` px; the skeleton i
 CrowdPose's for the CrowdPose sample). Evaluation (`evaluate_synth`: one scale at the training size plus the mirror)
 runs at the training minutes listed by `--at` and at the end; its time is not counted in the budget. Because the
 learning rate follows one cycle over the whole budget, earlier points are taken at a higher rate than a shorter run
-would end with. Prints one line per point, `minutes=<m> AP=<v> AP50=<v> loss=<v>`, and ends with
+would end with. Prints one line per point, `minutes=<m> steps=<n> AP=<v> AP50=<v> loss=<v>`, and ends with
 `memorize: AP=<v> minutes=<m>` (training minutes). Exit code 0, or 1 when the full run misses the goal."""
 import argparse, sys, time
 from pathlib import Path
 import numpy as np, torch
-from fastai.callback.core import Callback
 from simplepose.core import shared_data
 from simplepose.quickstart import QUICKSTART, train_compact, evaluate_synth
+from fastai.callback.core import Callback # after simplepose's learner, which silences fastai's import-time warning
 
 MEMORIZE = QUICKSTART.replace(input_size=256, sigma=4.5, limb_sigma=3.5, nstack=1, inp_dim=48, increase=24, batch_size=8)
 
@@ -31,14 +31,15 @@ class EvalAt(Callback):
 
     def point(self):
         "Score the model now and log one line"
-        trained = time.perf_counter() - self.learn.budget.t0
+        hist = self.learn.budget.history
+        trained = hist[-1]['seconds'] if hist else 0.
         t, threads = time.perf_counter(), torch.get_num_threads()
         stats = self.evaluate(self.learn.model)
         self.learn.model.train()
         torch.set_num_threads(self.threads or threads)
-        loss = float(np.mean([h['loss'] for h in self.learn.budget.history[-20:]]))
+        loss = float(np.mean([h['loss'] for h in hist[-20:]]))
         self.curve.append(dict(minutes=trained / 60, AP=stats['AP'], AP50=stats['AP50'], loss=loss))
-        print(f'minutes={trained / 60:.1f} AP={stats["AP"]:.3f} AP50={stats["AP50"]:.3f} loss={loss:.3g}', flush=True)
+        print(f'minutes={trained / 60:.1f} steps={len(hist)} AP={stats["AP"]:.3f} AP50={stats["AP50"]:.3f} loss={loss:.3g}', flush=True)
         self.learn.budget.t0 += time.perf_counter() - t   # evaluation time is not training time
 
     def after_batch(self):
@@ -66,6 +67,8 @@ def main(argv=None):
     cfg = MEMORIZE.replace(input_size=a.size, inp_dim=a.inp_dim, increase=a.inp_dim // 2, batch_size=a.bs)
     evaluate = lambda model: evaluate_synth(model, ann, cfg.input_size, verbose=False, images=images)[0]
     curve = EvalAt([m for m in a.at if m < a.minutes], evaluate, a.threads)
+    print(f'{ann}: training IMHN(nstack={cfg.nstack}, inp_dim={cfg.inp_dim}, increase={cfg.increase}) at {cfg.input_size} px, '
+          f'batches of {cfg.batch_size}, for {a.minutes:g} minutes', flush=True)
     learn = train_compact(ann, cfg, seconds=60 * a.minutes, seed=a.seed, threads=a.threads, images=images, cbs=[curve])
     curve.learn = learn
     curve.point()

@@ -300,7 +300,7 @@ def _check_channels(state:dict, skeleton:Skeleton, carried:bool, path):
     head = state.get('posenet.outs.0.0.conv.weight')
     if head is None or len(head) == skeleton.n_channels: return
     n = len(head)
-    whose = f'its skeleton {skeleton.name!r}' if carried else f"a checkpoint without a skeleton is COCO's, which"
+    whose = f'its skeleton {skeleton.name!r}' if carried else "a checkpoint without a skeleton is COCO's, which"
     raise BadInput(f'{path}: its weights give {n} output channels, but {whose} has {skeleton.n_channels} '
                    f'({skeleton.n_limbs} limbs, {skeleton.n_keypoints} keypoints, person mask, keypoint max)')
 

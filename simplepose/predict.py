@@ -68,7 +68,7 @@ class Person:
         x, y, w, h = self.box
         return f'Person(score={self.score:.3f}, {self.n_keypoints}/{len(self.keypoints)} {self.skeleton.name} keypoints, box=({x:.0f}, {y:.0f}, {w:.0f}, {h:.0f}))'
 
-# %% ../nbs/09_predict.ipynb #f067af9c
+# %% ../nbs/09_predict.ipynb #61a23141
 _PRECISIONS = dict(fp32=None, fp16=torch.float16, bf16=torch.bfloat16)
 
 def resolve_device(device='auto') -> torch.device:
@@ -110,7 +110,7 @@ class PoseEstimator:
         if precision == 'auto': precision = 'fp16' if self.device.type == 'cuda' else 'fp32'
         if precision not in _PRECISIONS: raise ValueError(f"precision must be 'auto', 'fp32', 'fp16' or 'bf16', not {precision!r}")
         self.precision, self.weights = precision, weights
-        self.model = (load_checkpoint(weights, skeleton) if model is None else model).to(self.device).eval()
+        self.model = (load_checkpoint(weights, skeleton=skeleton) if model is None else model).to(self.device).eval()
         self.skeleton = model_skeleton(self.model, skeleton, str(weights) if weights is not None else 'model')
         self.scales, self.flip, self.size, self.batch_size = tuple(scales), flip, size, max(int(batch_size), 1)
         self.geom_kw = dict(size=size, multiple=CFG.max_downsample, max_height=max_height, max_width=max_width)
