@@ -57,7 +57,7 @@ def _sample(maps, ch, gy, gx, mode):
     return (1 - fy) * ((1 - fx) * flat[r0 + c0] + fx * flat[r0 + c1]) + fy * ((1 - fx) * flat[r1 + c0] + fx * flat[r1 + c1])
 
 def _sample_limbs(sources, k, gy, gx, mode, flip_limbs):
-    "Fused limb values of limb types `k` at grid points: the mean over `Maps.limb_sources`, mirrored ones read mirrored"
+    "Fused limb values of limb types `k` at grid points: the mean over the `limb_sources` of `Maps`, mirrored ones read mirrored"
     v = 0
     for lm, mirrored in sources:
         w = lm.shape[-1]
