@@ -47,4 +47,4 @@ bench: $(STAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 clean:
-	rm -rf _quickstart _docs _proc _site _nbs_exec
+	rm -rf _quickstart _quickstart_bench _docs _proc _site _nbs_exec

@@ -15,6 +15,7 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import combined_cos
 from .core import CFG, Config, Skeleton, atomic_path, one_line_errors, writable_dir
 from .synth import make_synth_coco, picture
+from .image import read_image
 from .data import CocoSource
 from .model import IMHN, save_safetensors
 from .eval import evaluate_model, evaluate_coco, coco_api, write_json_atomic
@@ -154,9 +155,9 @@ def prediction_grid(val_ann, results:list, # result records of `evaluate_synth`
     skeleton = Skeleton.from_coco(coco.dataset['categories'][0], val_ann)
     tiles = []
     for iid in sorted(coco.getImgIds())[:n]:
-        img = cv2.imread(str(val_ann.parent.parent/'images'/coco.imgs[iid]['file_name']))
+        img = read_image(val_ann.parent.parent/'images'/coco.imgs[iid]['file_name'])
         mine = [r['keypoints'] for r in results if r['image_id'] == iid and r['score'] >= min_score]
-        pred = draw_people(img, np.array(mine, np.float32).reshape(-1, len(skeleton.dataset_keypoints), 3), skeleton)
+        pred = draw_people(img, np.array(mine, np.float32).reshape(-1, len(skeleton.dataset_keypoints), 3), skeleton=skeleton)
         gt = picture(img, coco.loadAnns(coco.getAnnIds(imgIds=[iid])), skeleton)
         tiles.append(cv2.copyMakeBorder(np.hstack([pred, gt]), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(255, 255, 255)))
     tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % ncols)
