@@ -284,7 +284,7 @@ def _missing_mirrors(limbs:list, names:list) -> list:
 def _breadth_first(n:int, pairs:list) -> list:
     "`pairs` oriented and ordered breadth-first from the keypoint with the most limbs"
     nbrs = [sorted({b for a, b in pairs if a == i} | {a for a, b in pairs if b == i}) for i in range(n)]
-    depth, order, tree = {max(range(n), key=lambda i: (len(nbrs[i]), -i)): 0}, [], []
+    depth, tree = {max(range(n), key=lambda i: (len(nbrs[i]), -i)): 0}, []
     queue = list(depth)
     for i in queue:
         for j in nbrs[i]:

@@ -32,9 +32,8 @@ with warnings.catch_warnings(): # fastai's modules use `torch.jit.script`, depre
     from fastai.optimizer import SGD, Adam
     from fastai.callback.core import Callback, CancelBatchException, CancelEpochException
     from fastai.learner import Learner
-    from fastai.callback.fp16 import MixedPrecision
     from fastai.distributed import DistributedDL
-    import fastai.callback.progress, fastai.callback.schedule # they add the progress bars, `no_bar` and `fit_one_cycle` to `Learner`
+    import fastai.callback.fp16, fastai.callback.progress, fastai.callback.schedule # they add `to_fp16`/`to_bf16`, the progress bars, `no_bar` and `fit_one_cycle` to `Learner`
 from tqdm.auto import tqdm
 from .core import CFG, COCO, BadInput, Flag, atomic_path, one_line_errors
 from .data import CocoSource, H5Store

@@ -323,6 +323,16 @@ def load_checkpoint(path, # `.pth`/`.pt` (original format, bare state dict, fast
     return model.eval()
 
 # %% ../nbs/04_model.ipynb #e56147ba
+def _sort_metadata(path):
+    "Rewrite a safetensors header's metadata in sorted key order, in place (the writer's order varies between runs)"
+    with open(path, 'r+b') as f:
+        n = int.from_bytes(f.read(8), 'little')
+        head = json.loads(f.read(n))
+        head['__metadata__'] = dict(sorted(head['__metadata__'].items()))
+        text = json.dumps(head, separators=(',', ':')).encode()
+        if len(text) > n: return   # never grow the header: the tensors start right after it
+        f.seek(8); f.write(text.ljust(n))
+
 def save_safetensors(model_or_state, path,
                      skeleton:Skeleton=None # the weights' skeleton; None: the model's `skeleton`, else COCO
                     ) -> Path:
@@ -333,7 +343,9 @@ def save_safetensors(model_or_state, path,
     state = {k: v.detach().contiguous().cpu() for k, v in normalize_state(state).items()}
     _check_channels(state, skeleton, True, path)
     meta = {'format': 'pt', 'skeleton': json.dumps(skeleton.to_json())}
-    with atomic_path(path) as tmp: save_file(state, str(tmp), metadata=meta)
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=meta)
+        _sort_metadata(tmp)
     return Path(path)
 
 def convert_checkpoint(src, # any file `load_checkpoint` reads

@@ -13,7 +13,6 @@ import html, json, re, shutil, subprocess, sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-import pytest
 from nbdev.config import get_config, nbpath2html
 
 ROOT = Path(__file__).parent.parent

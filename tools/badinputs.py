@@ -19,7 +19,7 @@ Layout of OUT (image paths in the JSON files are relative to OUT/images):
                    without `weights_only`.
 
 Malformed annotations carry id 9001, so a message can be checked for naming it."""
-import copy, io, json, shutil, sys
+import copy, json, shutil, sys
 from pathlib import Path
 import numpy as np
 
