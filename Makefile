@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 # CI has 2 cores: one pytest worker per core.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install quickstart test test-fast docs export clean-nbs lock bench clean
+.PHONY: install quickstart test test-fast docs export clean-nbs lock bench clean bench-gpu
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+# make bench-gpu: the GPU figures, one line each, in at most 8 minutes on one GPU (bench/gpu.py; make test runs its
+# CPU rehearsal, bench/gpu.py --dry).
+bench-gpu: $(STAMP)
+	$(BIN)/python bench/gpu.py
 
 clean:
 	rm -rf _quickstart _quickstart_bench _docs _proc _site _nbs_exec

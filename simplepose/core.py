@@ -19,10 +19,11 @@ __all__ = ['VIS_OCCLUDED', 'VIS_VISIBLE', 'VIS_UNLABELLED', 'DEFAULT_SIGMA', 'CO
            'KEYPOINTS', 'NECK', 'N_KEYPOINTS', 'N_LIMBS', 'COCO_FROM_NET', 'NET_FROM_COCO', 'LIMBS', 'LIMB_FROM',
            'LIMB_TO', 'LIMB_CH', 'KEYPOINT_CH', 'MASK_CH', 'MAXKP_CH', 'N_CHANNELS', 'FLIP_KEYPOINTS', 'FLIP_LIMBS',
            'FLIP_CHANNELS', 'FLIP_PAIRS', 'COCO_SKELETON', 'DRAW_LIMBS', 'OKS_SIGMAS', 'COCO_PERSON_CATEGORY', 'CFG',
-           'Flag', 'BadInput', 'side_of', 'mirror_name', 'sigma_for', 'Skeleton', 'coco_to_net', 'net_to_coco',
-           'limb_name', 'GeometryDefaults', 'TargetDefaults', 'DataDefaults', 'AugmentDefaults', 'ModelDefaults',
-           'TrainDefaults', 'InferDefaults', 'Config', 'gaussian_window', 'Tally', 'one_line_errors', 'cuda_or_note',
-           'atomic_path', 'leftover_tmp', 'writable_file', 'writable_dir', 'fixture_path', 'shared_data']
+           'Flag', 'BadInput', 'side_of', 'mirror_name', 'sigma_for', 'Skeleton', 'built_in', 'coco_to_net',
+           'net_to_coco', 'limb_name', 'GeometryDefaults', 'TargetDefaults', 'DataDefaults', 'AugmentDefaults',
+           'ModelDefaults', 'TrainDefaults', 'InferDefaults', 'Config', 'gaussian_window', 'Tally', 'one_line_errors',
+           'cuda_or_note', 'atomic_path', 'leftover_tmp', 'writable_file', 'writable_dir', 'fixture_path',
+           'shared_data', 'cgroup_cpus', 'cpu_budget', 'set_thread_policy']
 
 # %% ../nbs/00_core.ipynb #a36f2d2d
 class BadInput(ValueError):
@@ -282,12 +283,12 @@ def _missing_mirrors(limbs:list, names:list) -> list:
     return out
 
 def _breadth_first(n:int, pairs:list) -> list:
-    "`pairs` oriented and ordered breadth-first from the keypoint with the most limbs"
+    "`pairs` oriented and ordered breadth-first from the keypoint with the most limbs, better-connected neighbours first"
     nbrs = [sorted({b for a, b in pairs if a == i} | {a for a, b in pairs if b == i}) for i in range(n)]
     depth, tree = {max(range(n), key=lambda i: (len(nbrs[i]), -i)): 0}, []
     queue = list(depth)
     for i in queue:
-        for j in nbrs[i]:
+        for j in sorted(nbrs[i], key=lambda j: (-len(nbrs[j]), j)):
             if j not in depth: depth[j] = depth[i] + 1; queue.append(j); tree.append((i, j))
     used, rest = {frozenset(p) for p in tree}, []
     for p in dict.fromkeys(frozenset(p) for p in pairs):   # the loops' pairs, once each, in the file's order
@@ -295,6 +296,10 @@ def _breadth_first(n:int, pairs:list) -> list:
     return tree + rest
 
 # %% ../nbs/00_core.ipynb #0e2db24e
+def built_in(names) -> Skeleton|None:
+    "The built-in skeleton whose dataset keypoints are `names` (in order), or None"
+    return next((s for s in SKELETONS.values() if tuple(names) == s.dataset_keypoints), None)
+
 @patch(cls_method=True)
 def from_coco(cls:Skeleton, category:dict, path='annotations') -> Skeleton:
     "The skeleton of a COCO keypoint category: a built-in when its names are one's, else its own names and limbs (breadth-first)"
@@ -302,8 +307,7 @@ def from_coco(cls:Skeleton, category:dict, path='annotations') -> Skeleton:
     where = f'{path}: keypoint category {label!r}'
     if not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names)):
         raise BadInput(f'{where}: "keypoints" must list distinct, non-empty names')
-    for s in SKELETONS.values():
-        if tuple(names) == s.dataset_keypoints: return s
+    if (s := built_in(names)) is not None: return s
     pairs = _category_pairs(category, names, where)
     if len(parts := _parts(len(names), pairs)) > 1:
         raise BadInput(f'{where}: its skeleton leaves the keypoints in {len(parts)} unconnected parts: '
@@ -588,3 +592,59 @@ def shared_data(*parts:str) -> Path|None:
     if p.exists(): return p
     warnings.warn(f'{p} is absent: the checks that use it are skipped')
     return None
+
+# %% ../nbs/00_core.ipynb #a1f0c003
+import math
+
+# %% ../nbs/00_core.ipynb #a1f0c004
+def _cgroup_dirs(root:Path, proc_cgroup:Path) -> list:
+    "Folders whose CPU quota binds this process: its cgroup (v2, and v1's `cpu` controller) and every parent up to the mount"
+    try: lines = proc_cgroup.read_text().splitlines()
+    except OSError: return []
+    out = []
+    for line in lines:
+        _, ctrl, path = (line.split(':', 2) + ['', ''])[:3]
+        if ctrl == '': bases = [root]                                   # v2: one unified hierarchy
+        elif 'cpu' in ctrl.split(','): bases = [root/ctrl, root/'cpu']  # v1: mounted as `cpu,cpuacct` (and its link `cpu`)
+        else: continue
+        for base in dict.fromkeys(bases):
+            d = base/path.strip('/')
+            out += [d, *[p for p in d.parents if p.is_relative_to(base)]]
+    return list(dict.fromkeys(out))
+
+def _quota(d:Path) -> float|None:
+    "CPUs of the quota set in cgroup folder `d`, or None when it sets none"
+    try:
+        if (f := d/'cpu.max').exists(): q, p = (f.read_text().split() + ['100000'])[:2]
+        elif (f := d/'cpu.cfs_quota_us').exists(): q, p = f.read_text().strip(), (d/'cpu.cfs_period_us').read_text().strip()
+        else: return None
+        return None if q in ('max', '-1') or int(q) <= 0 else int(q) / int(p)
+    except (OSError, ValueError): return None
+
+def cgroup_cpus(root='/sys/fs/cgroup', # where the cgroup file systems are mounted
+                proc_cgroup='/proc/self/cgroup', # the process's groups, one `id:controllers:path` line each
+               ) -> float|None:
+    "CPUs that this process's cgroup CPU quota allows (the tightest of its group and the parents), or None without a quota"
+    return min((q for d in _cgroup_dirs(Path(root), Path(proc_cgroup)) if (q := _quota(d))), default=None)
+
+# %% ../nbs/00_core.ipynb #a1f0c007
+def cpu_budget(root='/sys/fs/cgroup', proc_cgroup='/proc/self/cgroup', # as in `cgroup_cpus`
+              ) -> int:
+    "Cores this process may use: the CPUs of its affinity mask, capped by its cgroup CPU quota (rounded up); at least 1"
+    n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+    q = cgroup_cpus(root, proc_cgroup)
+    return max(1, min(n, math.ceil(q)) if q else n)
+
+# %% ../nbs/00_core.ipynb #a1f0c00a
+def _env_int(name:str) -> int|None:
+    "The positive integer that environment variable `name` starts with (`OMP_NUM_THREADS=4,2` → 4), or None"
+    m = re.match(r'\s*(\d+)', os.environ.get(name, ''))
+    return int(m[1]) or None if m else None
+
+def set_thread_policy(threads:int=0, # torch CPU threads; 0: `$OMP_NUM_THREADS` when set, else `cpu_budget()` per local process
+                     ) -> int:
+    "Set torch's CPU thread count the way every command does at its start, and return it"
+    import torch
+    n = threads or _env_int('OMP_NUM_THREADS') or max(cpu_budget() // (_env_int('LOCAL_WORLD_SIZE') or 1), 1)
+    torch.set_num_threads(n)
+    return n

@@ -146,8 +146,8 @@ def _subset_ap(gt, dt, ids) -> float:
 def oks_sigmas(category:dict) -> np.ndarray:
     "The OKS sigma of each keypoint of a COCO keypoint category: a built-in skeleton's when the names are its, else `sigma_for` each"
     names = tuple(category['keypoints'])
-    built_in = [s for s in SKELETONS.values() if s.dataset_keypoints == names]
-    return built_in[0].sigma_array.copy() if built_in else np.array([sigma_for(n) for n in names])
+    sk = built_in(names)
+    return sk.sigma_array.copy() if sk is not None else np.array([sigma_for(n) for n in names])
 
 def evaluate_coco(gt, # ground truth: a COCO keypoint JSON path, dict or pycocotools `COCO`
                   results, # result records (list of dicts) or a results JSON path
@@ -290,6 +290,9 @@ def match_people(gt, # (P, K, 3) ground truth in network order with codes
         out[i] = d.max(1).min()
     return out
 
+# %% ../nbs/10_eval.ipynb #429ef613
+from .predict import Processes
+
 # %% ../nbs/10_eval.ipynb #11d33807
 def evaluate_model(model, # a `PoseEstimator`, or a network to run through one with the options below
                    ann_file, # ground truth: a COCO keypoint JSON path, dict or pycocotools `COCO`
@@ -300,9 +303,11 @@ def evaluate_model(model, # a `PoseEstimator`, or a network to run through one w
                    size:int=CFG.input_size, # for a network: base input height
                    tally:Tally=None, # receives one line per image skipped; default: a new one that prints them
                    skeleton:Skeleton=None, # for a network: its skeleton if it carries none (default COCO)
+                   processes:Processes=None, # this process's place under `accelerate launch` (`Processes.from_env()`); default: alone
                    **decode_kw, # for a network: passed to `decode`
                   ) -> tuple:
     "Result records of the estimator on the images of `ann_file`, the ids evaluated and the lines of the images skipped"
+    procs = processes or Processes()
     est = model if isinstance(model, PoseEstimator) else PoseEstimator(
         model=model, device=model_device(model), scales=scales, flip=flip, size=size, batch_size=1, skeleton=skeleton, **decode_kw)
     coco = coco_api(ann_file)
@@ -310,19 +315,25 @@ def evaluate_model(model, # a `PoseEstimator`, or a network to run through one w
     names, where = cat['keypoints'], getattr(coco, 'source', 'ground truth')
     if (missing := [n for n, i in zip(names, result_order(sk, names)) if i < 0]) == list(names):
         raise BadInput(f'{where}: none of its keypoints ({", ".join(names[:4])}, …) is one of the model\'s skeleton {sk.name!r}')
-    if missing: print(f"{where}: the model's skeleton {sk.name!r} has no {', '.join(missing)}; scored as missing", file=sys.stderr)
+    if missing and procs.main: print(f"{where}: the model's skeleton {sk.name!r} has no {', '.join(missing)}; scored as missing", file=sys.stderr)
     ids = sorted(coco.getImgIds())[:limit]
+    mine = procs.shard(ids, est.batch_size)
     tally = Tally('images') if tally is None else tally
+    if not procs.main: tally.quiet = True
     from tqdm.auto import tqdm
-    bar = tqdm(total=len(ids), desc='simplepose-eval', unit='img', disable=not progress)
+    bar = tqdm(total=len(mine), desc='simplepose-eval', unit='img', disable=not progress or not procs.main)
     def read(iid): im = coco.imgs[iid]; return read_image(Path(image_dir)/im['file_name'], im['width'], im['height'])
     def skip(msg): tally.fail(f'{msg}; skipped'); bar.update()
-    results, done = [], []
-    for iid, _, maps in est.stream(ids, read, skip):
-        results += to_coco_results(*decode(maps, **est.decode_kw), iid, sk, names, cat['id'])
-        done.append(iid); tally.done(); bar.update()
+    found = []
+    for iid, _, maps in est.stream(mine, read, skip):
+        found.append((iid, to_coco_results(*decode(maps, **est.decode_kw), iid, sk, names, cat['id'])))
+        tally.done(); bar.update()
     bar.close()
-    return results, done, tally.failed
+    parts = procs.gather(dict(found=found, tally=tally))
+    procs.fold(tally, [p['tally'] for p in parts])
+    order = {iid: i for i, iid in enumerate(ids)}
+    found = sorted((f for p in parts for f in p['found']), key=lambda f: order[f[0]])
+    return [r for _, recs in found for r in recs], [iid for iid, _ in found], tally.failed
 
 # %% ../nbs/10_eval.ipynb #f34a98f9
 @call_parse
@@ -337,21 +348,25 @@ def eval_cli(ann:Annotated[str, dict(required=True)]=None, # COCO keypoint JSON 
              quiet:Flag=False, # no progress bar and no table
              **kwargs):
     "Evaluate a checkpoint, or an existing results file, on a COCO keypoint file: pycocotools AP/AR (maxDets 20), CrowdPose's AP easy/medium/hard"
-    gt_tally, tally = Tally('annotations'), Tally('images')
-    coco = coco_api(ann, gt_tally)
-    ids = sorted(coco.getImgIds())[:limit]
-    if results is not None:
-        if weights is not None or images is not None: raise BadInput('--results scores an existing file: leave out --weights and --images')
-        recs = check_results(results, coco, tally)
-        tally.done(len(ids))
-    else:
-        if weights is None: raise BadInput('--weights is required (or --results FILE to score existing results)')
-        if images is None or not Path(images).is_dir(): raise BadInput(f'--images: {images}: not a folder of images')
-        if out is not None: writable_file(out)
-        recs, ids, _ = evaluate_model(estimator_options(weights, **kwargs), coco, images, limit=limit, progress=not quiet, tally=tally)
-        if out is not None: print(f'wrote {write_json_atomic(recs, out)} ({len(recs)} people)')
-    stats = evaluate_coco(coco, recs, ids, verbose=not quiet)
-    crowd = ''.join(f" {n.split('_')[1]} {stats[n]:.3f}" for n in CROWD_STAT_NAMES if n in stats)
-    print(f"AP {stats['AP']:.3f} AR {stats['AR']:.3f}{' (AP' + crowd + ')' if crowd else ''}: {len(recs)} people; {tally}")
+    set_thread_policy() # torch threads: the process's share of the cores it may use
+    with Processes.from_env() as procs: # under `accelerate launch`, this process's share of the images
+        gt_tally, tally = Tally('annotations', quiet=not procs.main), Tally('images', quiet=not procs.main)
+        coco = coco_api(ann, gt_tally)
+        ids = sorted(coco.getImgIds())[:limit]
+        if results is not None:
+            if weights is not None or images is not None: raise BadInput('--results scores an existing file: leave out --weights and --images')
+            recs = check_results(results, coco, tally)
+            tally.done(len(ids))
+        else:
+            if weights is None: raise BadInput('--weights is required (or --results FILE to score existing results)')
+            if images is None or not Path(images).is_dir(): raise BadInput(f'--images: {images}: not a folder of images')
+            if out is not None: writable_file(out)
+            est = estimator_options(weights, **{**kwargs, 'device': procs.device(kwargs.get('device', 'auto'))})
+            recs, ids, _ = evaluate_model(est, coco, images, limit=limit, progress=not quiet, tally=tally, processes=procs)
+            if out is not None and procs.main: print(f'wrote {write_json_atomic(recs, out)} ({len(recs)} people)')
+        stats = evaluate_coco(coco, recs, ids, verbose=not quiet) if procs.main else None
+        if procs.main:
+            crowd = ''.join(f" {n.split('_')[1]} {stats[n]:.3f}" for n in CROWD_STAT_NAMES if n in stats)
+            print(f"AP {stats['AP']:.3f} AR {stats['AR']:.3f}{' (AP' + crowd + ')' if crowd else ''}: {len(recs)} people; {tally}")
     if gt_tally.exit_code or tally.exit_code: sys.exit(1)
     return stats

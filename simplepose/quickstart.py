@@ -6,15 +6,15 @@ Docs: https://simplepose.github.io/simplepose/quickstart.html.md"""
 
 # %% ../nbs/11_quickstart.ipynb #f2c22249
 from __future__ import annotations
-import time
+import os, time
 from pathlib import Path
 import numpy as np, cv2, torch
 from fastcore.script import call_parse
 from .learner import ProgressLines, pose_dls, pose_learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import combined_cos
-from .core import CFG, Config, Skeleton, atomic_path, one_line_errors, writable_dir
-from .synth import make_synth_coco, picture
+from .core import CFG, Config, Skeleton, atomic_path, one_line_errors, set_thread_policy, writable_dir
+from .synth import make_synth_coco, picture, scene_of
 from .image import read_image
 from .data import CocoSource
 from .model import IMHN, save_safetensors
@@ -22,7 +22,7 @@ from .eval import evaluate_model, evaluate_coco, coco_api, write_json_atomic
 from .draw import draw_people
 
 # %% auto #0
-__all__ = ['QUICKSTART', 'scene_of', 'net_of', 'synth_sets', 'OneCycleBudget', 'ThreadTuner', 'train_compact', 'evaluate_synth',
+__all__ = ['QUICKSTART', 'net_of', 'synth_sets', 'OneCycleBudget', 'ThreadTuner', 'train_compact', 'evaluate_synth',
            'prediction_grid', 'save_loss_plot', 'train_summary', 'save_outputs', 'run_metrics', 'quickstart',
            'quickstart_cli']
 
@@ -36,12 +36,6 @@ QUICKSTART = CFG.replace(
     synth_people=(1, 2), synth_heights=(.6, .95), synth_crowd_prob=.1, synth_unannotated_prob=.05,
     synth_max_yaw=45., synth_lying_prob=0., # people face the camera (±45°) and stand
     synth_train_images=1500, synth_val_images=100, train_minutes=8.75)
-
-def scene_of(cfg:Config=QUICKSTART) -> dict:
-    "The `render_scene` options of `cfg`'s synthetic scenes"
-    return dict(min_people=cfg.synth_people[0], max_people=cfg.synth_people[1], min_height=cfg.synth_heights[0],
-                max_height=cfg.synth_heights[1], crowd_prob=cfg.synth_crowd_prob, unannotated_prob=cfg.synth_unannotated_prob,
-                max_yaw=cfg.synth_max_yaw, lying_prob=cfg.synth_lying_prob)
 
 def net_of(cfg:Config=QUICKSTART) -> dict:
     "The `IMHN` arguments of `cfg`"
@@ -116,15 +110,18 @@ def train_compact(train_ann, # COCO keypoint JSON of the training set
                   progress:bool=False, # a bar in a terminal, else a line a minute
                   images=None, # the image folder; None: `images` beside the annotation folder
                   cbs=None, # more callbacks for the fit
+                  source=None, # training records to use instead of `train_ann`'s (e.g. a `CocoSource` seen another way)
+                  precision:str='fp32', # 'fp32', or 'bf16' (mixed precision, `pose_learner`) on CPUs with native bf16
                  ):
     "A fastai learner that has trained a compact IMHN of `train_ann`'s skeleton within the budget; `learn.budget.history` logs it"
     train_ann = Path(train_ann)
-    src = CocoSource(train_ann, images or train_ann.parent.parent/'images', min_area=0)
+    src = source if source is not None else CocoSource(train_ann, images or train_ann.parent.parent/'images', min_area=0)
+    ranges = {k: getattr(cfg, k) for k in ('max_rotate', 'scale_prob', 'scale_min', 'scale_max', 'center_perturb', 'flip_prob')}
     dls = pose_dls(src, bs=cfg.batch_size, size=cfg.input_size, workers=cfg.workers, seed=seed, device='cpu',
-                   sigma=cfg.sigma, limb_sigma=cfg.limb_sigma, ranges=dict(max_rotate=cfg.max_rotate))
+                   sigma=cfg.sigma, limb_sigma=cfg.limb_sigma, ranges=ranges)
     torch.manual_seed(seed)
     model = IMHN(**net_of(cfg), skeleton=src.skeleton).to(memory_format=torch.channels_last)
-    learn = pose_learner(dls, model, opt='adamw', lr=cfg.lr, wd=cfg.weight_decay, precision='fp32')
+    learn = pose_learner(dls, model, opt='adamw', lr=cfg.lr, wd=cfg.weight_decay, precision=precision)
     learn.budget, learn.tuner = OneCycleBudget(cfg.lr, steps, seconds), None if threads else ThreadTuner()
     if threads: torch.set_num_threads(threads)
     cbs = [cb for cb in (learn.budget, learn.tuner, *(cbs or [])) if cb] + ([ProgressLines(fraction=learn.budget.progress, bar=True)] if progress else [])
@@ -249,9 +246,10 @@ def quickstart_cli(out:str='_quickstart', # output folder
                    size:int=QUICKSTART.input_size, # input side, a multiple of 64
                    bs:int=QUICKSTART.batch_size, # batch size
                    lr:float=QUICKSTART.lr, # peak AdamW learning rate
-                   threads:int=0, # torch threads for training; 0: re-timed every 200 steps, whichever of 1 and 2 is faster
+                   threads:int=0, # torch threads for training; 0: $OMP_NUM_THREADS if set, else re-timed every 200 steps, whichever of 1 and 2 is faster
                   ):
     "Train a compact IMHN on synthetic people, evaluate it with pycocotools, write pictures and weights"
     cfg = QUICKSTART.replace(train_minutes=train_minutes, synth_train_images=n_train, synth_val_images=n_val,
                              input_size=size, synth_size=size, batch_size=bs, lr=lr)
+    if not threads and os.environ.get('OMP_NUM_THREADS'): threads = set_thread_policy() # the user's count, kept
     quickstart(out, cfg, minutes, steps, seed, threads)

@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np, cv2
 from pycocotools import mask as mask_util
 from fastcore.script import call_parse
-from .core import CFG, COCO, CROWDPOSE, Skeleton, BadInput, atomic_path, one_line_errors, writable_dir, writable_file
+from .core import CFG, COCO, CROWDPOSE, Config, Skeleton, BadInput, atomic_path, one_line_errors, writable_dir, writable_file
 from .image import read_image
 from .draw import draw_people
 
@@ -22,7 +22,7 @@ __all__ = ['BODY', 'POSE_KEYS', 'STANDING', 'NECK_PT', 'HEAD_PT', 'LEFT_TOE_PT',
            'PARTS', 'PART_HUES', 'SKIN_BGR', 'FIGURE_KEYPOINTS', 'BODY13', 'LAYOUTS', 'MIN_RADIUS', 'random_pose',
            'skeleton_3d', 'Figure', 'person_colors', 'synth_person', 'figure_keypoints', 'layout_of', 'capsules',
            'figure_polygons', 'draw_figure', 'make_background', 'rle_counts', 'render_scene', 'scene_keypoints',
-           'ignore_mask', 'picture', 'make_synth_coco', 'sample_grid', 'synth_cli']
+           'ignore_mask', 'picture', 'make_synth_coco', 'scene_of', 'sample_grid', 'synth_cli']
 
 # %% ../nbs/01_synth.ipynb #dee89a09
 BODY = dict(spine=.30, shoulder=.105, hip=.055, upper_arm=.17, forearm=.15, thigh=.245, shin=.245,
@@ -458,6 +458,13 @@ def make_synth_coco(out_dir, # dataset folder, created if needed
     path = out/'annotations'/f'person_keypoints_{split}.json'
     _write_atomic(path, json.dumps(data, separators=(',', ':')).encode())
     return path
+
+# %% ../nbs/01_synth.ipynb #8ce04efd
+def scene_of(cfg:Config=CFG) -> dict:
+    "The `render_scene` options of `cfg`'s synthetic scenes"
+    return dict(min_people=cfg.synth_people[0], max_people=cfg.synth_people[1], min_height=cfg.synth_heights[0],
+                max_height=cfg.synth_heights[1], crowd_prob=cfg.synth_crowd_prob, unannotated_prob=cfg.synth_unannotated_prob,
+                max_yaw=cfg.synth_max_yaw, lying_prob=cfg.synth_lying_prob)
 
 # %% ../nbs/01_synth.ipynb #091ea99c
 def sample_grid(ann_file, # a person_keypoints JSON

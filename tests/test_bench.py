@@ -12,3 +12,54 @@ def test_skeletons_quick(tmp_path):
     names = re.findall(r'^skeleton=(\S+) AP=[\d.]+ minutes=[\d.]+$', r.stdout, re.M)
     assert sorted(names) == ['body13', 'crowdpose'], r.stdout
     assert 'Traceback' not in r.stderr, r.stderr[-3000:]
+
+
+def test_backends_quick():
+    "bench/backends.py --quick: every backend installed here on a tiny network, the accuracy path on a tiny synthetic set"
+    r = subprocess.run([sys.executable, ROOT/'bench'/'backends.py', '--quick'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    last = r.stdout.strip().splitlines()[-1]
+    num = r'(?:\d+\.\d+|nan)'
+    assert re.fullmatch(rf'backends: eager_s={num} best=[a-z0-9-]+ best_s={num} speedup={num} ap_drop=-?{num}', last), r.stdout[-3000:]
+    assert 'Traceback' not in r.stderr, r.stderr[-3000:]
+
+
+GPU_LINE = re.compile(r'^(?P<name>[a-z0-9_ ]+?): (?:skipped: \S.*|[\d.]+ (?:img/s|steps/s|batches/s|MiB)\b.*|\d+/\d+ ran\b.*)$')
+
+def test_gpu_dry():
+    "bench/gpu.py --dry: the GPU benchmark's code on the CPU at a tiny size; one well-formed line per figure"
+    r = subprocess.run([sys.executable, ROOT/'bench'/'gpu.py', '--dry'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith('gpu: CPU (--dry), torch ') and re.fullmatch(r'gpu: wall=\d+s', lines[-1]), r.stdout
+    bad = [l for l in lines[1:-1] if not GPU_LINE.match(l)]
+    assert not bad, bad
+    names = [GPU_LINE.match(l)['name'] for l in lines[1:-1]]
+    want = [f'infer {p} {how} b{n}' for p in ('fp32', 'bf16', 'fp16') for how, n in (('eager', 1), ('eager', 8), ('compile', 8))]
+    want += ['loader b8', 'train fp32 b8', 'train fp16 b8', 'train bf16 b8', 'e2e auto b8', 'e2e auto b1', 'grouping', 'peak memory',
+             'cuda cells 04_model', 'cuda cells 07_infer', 'cuda cells 09_predict']
+    assert sorted(names) == sorted(want), sorted(set(names) ^ set(want))
+    ran = {n: l for n, l in zip(names, lines[1:-1]) if 'skipped: ' not in l}  # what --dry must really run on the CPU
+    for n in ['infer fp32 eager b1', 'infer fp32 eager b8', 'infer bf16 eager b8', 'infer fp32 compile b8', 'train fp32 b8',
+              'train bf16 b8', 'e2e auto b8', 'grouping', 'cuda cells 07_infer']:
+        assert n in ran, (n, r.stdout)
+    assert 'notebook passed' in ran['cuda cells 07_infer'], ran['cuda cells 07_infer']
+
+
+def test_contention_quick():
+    "bench/contention.py --quick: one alone / beside-a-busy-process round of training and inference, the last line's form"
+    r = subprocess.run([sys.executable, ROOT/'bench'/'contention.py', '--quick'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
+    last = r.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r'contention: train_slowdown=\d+\.\d+ infer_slowdown=\d+\.\d+', last), r.stdout[-3000:]
+    assert re.search(r'^policy: threads=\d+ cpu_budget=\d+ ', r.stdout, re.M), r.stdout[-3000:]
+
+def test_memorize_quick():
+    "bench/memorize.py on the CrowdPose sample, tiny: the exact-view trainer, CrowdPose's skeleton and metric, the final line's form"
+    r = subprocess.run([sys.executable, ROOT/'bench'/'memorize.py', '--ann', 'testdata/mmpose/crowdpose/test_crowdpose.json',
+                        '--images', 'testdata/mmpose/crowdpose', '--size', '128', '--inp-dim', '16', '--minutes', '0.1', '--at', '0.05'],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert len(re.findall(r'^minutes=[\d.]+ steps=\d+ AP=[\d.-]+ AP50=[\d.-]+ loss=\S+$', r.stdout, re.M)) == 2, r.stdout
+    assert re.search(r'^memorize: AP=[\d.-]+ minutes=[\d.]+$', r.stdout.splitlines()[-1]), r.stdout
+    assert 'Traceback' not in r.stderr, r.stderr[-3000:]
