@@ -23,7 +23,6 @@ fails the bound.
 The last line reads exactly `backends: eager_s=<s> best=<name> best_s=<s> speedup=<x> ap_drop=<d>`, where best is the
 route `auto` picks on this machine for weights from a file, speedup is eager_s / best_s and ap_drop that route's AP drop
 (nan when not measured)."""
-import simplepose  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP (simplepose.core, threads on a shared machine)
 import argparse, math, statistics, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch

@@ -2,13 +2,13 @@
 
     python bench/contention.py                          # the policy as the commands apply it (about 1.5 minutes)
     python bench/contention.py --quick                  # a smoke run (make test)
-    OMP_WAIT_POLICY=ACTIVE python bench/contention.py   # OpenMP's default waiting (spin), for comparison
+    OMP_WAIT_POLICY=PASSIVE python bench/contention.py  # waiting threads sleep, for comparison
     OMP_NUM_THREADS=1 python bench/contention.py        # one thread
 
-The policy (`simplepose.core.set_thread_policy`, applied at the start of every command): OpenMP threads that wait for
-work sleep instead of spinning (`OMP_WAIT_POLICY=PASSIVE`, set when simplepose is imported, before torch loads OpenMP;
-a value in the environment is kept) and torch uses `cpu_budget()` threads (the affinity mask, capped by a cgroup CPU
-quota) unless `OMP_NUM_THREADS` says otherwise. The competitor is one CPU-bound process (a Python busy loop), started
+The policy (`simplepose.core.set_thread_policy`, applied at the start of every command): torch uses `cpu_budget()`
+threads (the affinity mask, capped by a cgroup CPU quota) unless `OMP_NUM_THREADS` says otherwise; OpenMP's waiting is
+left as the environment sets it (`OMP_WAIT_POLICY=PASSIVE` makes waiting threads sleep: slower alone, steadier on an
+oversubscribed machine; measured in simplepose.core, "Threads on a shared machine"). The competitor is one CPU-bound process (a Python busy loop), started
 and stopped by this script; phases alternate alone / beside it, `--rounds` times.
 
 Training: steps of the quickstart's network (`IMHN(nstack=1, inp_dim=32, increase=16)`, 128 px, batches of 16, AdamW,
@@ -17,7 +17,6 @@ policy's fixed thread count; the first `--skip` steps of each phase are left out
 one scale plus the mirror, peaks and grouping included (`PoseEstimator`), with the network the training phases left.
 Prints one line per case and phase, then the medians, and ends with
 `contention: train_slowdown=<x> infer_slowdown=<x>` (median beside the competitor / median alone). Goal: ≤ 2.5."""
-import simplepose  # first: sets OMP_WAIT_POLICY before torch loads OpenMP
 import argparse, os, signal, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch

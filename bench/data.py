@@ -7,7 +7,6 @@ Builds (once, cached in the temp folder) an HDF5 store of synthetic 640×480 ima
 `PoseDataset(store, size, augment=True)[i]` on one core (OpenCV and torch limited to one thread), after
 `keep_freed_memory()` as the learner's loaders call it, and prints `samples/s=<median over rounds>` as its last
 line. The original's data server made about 40 samples/s per process."""
-import simplepose  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP (simplepose.core, threads on a shared machine)
 import argparse, os, sys, tempfile, time
 from pathlib import Path
 

@@ -7,7 +7,6 @@ the notebook `08_group` runs 3000 smaller cases.
     python bench/fuzz.py --n 5000 --layout crowdpose   # the maps of another skeleton (coco, crowdpose, body13)
 
 The last line is `fuzz n=<cases> people=<total> seconds=<wall>`; the exit status is 1 when a case fails."""
-import simplepose  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP (simplepose.core, threads on a shared machine)
 import argparse, sys, time
 import torch
 

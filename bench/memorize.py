@@ -18,7 +18,6 @@ the mirror) runs at the training minutes listed by `--at` and at the end; its ti
 learning rate follows one cycle (AdamW) over the whole budget, so earlier points are taken at a higher rate than a
 shorter run would end with. Prints one line per point, `minutes=<m> steps=<n> AP=<v> AP50=<v> loss=<v>`, and ends with
 `memorize: AP=<v> minutes=<m>` (training minutes). Exit code 0, or 1 when a full 25-minute run misses the goal."""
-import simplepose  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP (simplepose.core, threads on a shared machine)
 import argparse, json, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch

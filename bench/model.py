@@ -5,7 +5,6 @@
     python bench/model.py --runs 5 --size 384
 
 Prints one line per measurement (`<net> <mode> <size>: median=...`) and a summary line last."""
-import simplepose  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP (simplepose.core, threads on a shared machine)
 import argparse, statistics, time
 import torch
 from simplepose.model import IMHN

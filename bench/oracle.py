@@ -16,7 +16,6 @@ rendering and pycocotools excluded; each image is timed `--repeat` times and its
 jobs on the machine disturb the figure less. The last line is
 `oracle AP=<v> AP50=<v> AR=<v> e2e_img_s=<v>`, with `APeasy=<v> APmedium=<v> APhard=<v>` before `e2e_img_s` for
 ground truth with CrowdPose's crowd index."""
-import simplepose  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP (simplepose.core, threads on a shared machine)
 import argparse, sys
 from pathlib import Path
 import torch

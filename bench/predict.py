@@ -6,7 +6,6 @@
 
 Random weights find nobody, so the grouping time is that of an empty image; with trained weights it adds a few ms.
 Prints one line per setting and `img_s=<median>` last (images per second, from the median latency)."""
-import simplepose  # first: it sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP (simplepose.core, threads on a shared machine)
 import argparse, statistics, time
 import numpy as np, torch
 from simplepose.model import IMHN
