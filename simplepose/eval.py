@@ -364,8 +364,8 @@ def eval_cli(ann:Annotated[str, dict(required=True)]=None, # COCO keypoint JSON 
             est = estimator_options(weights, **{**kwargs, 'device': procs.device(kwargs.get('device', 'auto'))})
             recs, ids, _ = evaluate_model(est, coco, images, limit=limit, progress=not quiet, tally=tally, processes=procs)
             if out is not None and procs.main: print(f'wrote {write_json_atomic(recs, out)} ({len(recs)} people)')
-        stats = evaluate_coco(coco, recs, ids, verbose=not quiet) if procs.main else None
         if procs.main:
+            stats = evaluate_coco(coco, recs, ids, verbose=not quiet)
             crowd = ''.join(f" {n.split('_')[1]} {stats[n]:.3f}" for n in CROWD_STAT_NAMES if n in stats)
             print(f"AP {stats['AP']:.3f} AR {stats['AR']:.3f}{' (AP' + crowd + ')' if crowd else ''}: {len(recs)} people; {tally}")
     if gt_tally.exit_code or tally.exit_code: sys.exit(1)
