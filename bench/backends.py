@@ -26,12 +26,13 @@ route `auto` picks on this machine for weights from a file, speedup is eager_s /
 import argparse, math, statistics, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
-from simplepose.core import Tally, BadInput
-from simplepose.backends import (BACKENDS, AP_DROPS, AP_DROP_BOUND, EXPORTS, TorchBackend, can_run, cpu_bf16, installed,
+from simplepose.contract import Tally, BadInput
+from simplepose.backends import (BACKENDS, AP_DROPS, AP_DROP_BOUND, TorchBackend, can_run, cpu_bf16, installed,
                                  resolve_backend)
 from simplepose.model import IMHN, save_safetensors
 from simplepose.image import read_image
-from simplepose.predict import PoseEstimator, keypoint_box
+from simplepose.estimator import PoseEstimator
+from simplepose.codec import keypoint_box
 from simplepose.eval import evaluate_model, evaluate_coco
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ REAL = ROOT/'testdata'/'mmpose'
 
 def routes(device='cpu') -> list:
     "The backends that can run here, fastest-known first (`torch-fp16` left out on the CPU: no hardware fp16 there)"
-    return [n for n in BACKENDS if installed(BACKENDS[n][0]) and not can_run(n, device) and not (n == 'torch-fp16' and device == 'cpu')]
+    return [n for n in BACKENDS if installed(BACKENDS[n].package) and not can_run(n, device) and not (n == 'torch-fp16' and device == 'cpu')]
 
 def real_images(limit:int=None) -> list:
     "Paths of the real photographs in testdata/mmpose (COCO, OCHuman, CrowdPose, PoseTrack18)"
@@ -53,13 +54,13 @@ def speed(names:list, quick:bool, rounds:int, e2e_images:int) -> dict:
     torch.manual_seed(0)
     net, size = (IMHN.tiny(init=False), 128) if quick else (IMHN(), 512)
     net.eval()
-    n0, t0 = len(EXPORTS), time.perf_counter()
+    t0 = time.perf_counter()
     ests = {}
     for n in names:
         ests[n] = PoseEstimator(model=net, device='cpu', backend='torch' if n == 'eager' else n, scales=(1.0,), flip=True,
-                                size=size, batch_size=1)
+                                input_size=size, predict_batch_size=1)
         if n == 'eager': ests[n].backend = TorchBackend(net, channels_last=False, name='eager')
-    exported = [f'{p.name} in {s:.0f}s' for p, s in EXPORTS[n0:]]
+    exported = [f'{n}\'s graph in {e.backend.exported:.0f}s' for n, e in ests.items() if getattr(e.backend, 'exported', None)]
     print(f'setup: {len(names)} backends in {time.perf_counter() - t0:.0f}s'
           f'{"; exported " + ", ".join(exported) if exported else "; graph from the cache"}', flush=True)
     x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
@@ -103,7 +104,7 @@ def accuracy(names:list, weights:Path, val_ann:Path, size:int, limit:int=None, r
     imgs = [read_image(p) for p in paths]
     out, ref_people, gt = {}, None, None
     for n in names:
-        est = PoseEstimator(weights, device='cpu', backend=n, scales=(1.0,), flip=True, size=size, batch_size=1)
+        est = PoseEstimator(weights, device='cpu', backend=n, scales=(1.0,), flip=True, input_size=size, predict_batch_size=1)
         recs, ids, _ = evaluate_model(est, val_ann, val_ann.parent.parent/'images', limit=limit, progress=False, tally=Tally(quiet=True))
         ap = evaluate_coco(val_ann, recs, ids, verbose=False)['AP']
         people = est(imgs)
@@ -147,7 +148,7 @@ def main(argv=None):
             tmp = Path(tempfile.mkdtemp(prefix='backends_'))
             torch.manual_seed(0)
             weights = save_safetensors(IMHN.tiny(), tmp/'tiny.safetensors')
-            val = make_synth_coco(tmp/'synth'/'val', 4, 128, 0, 'val')
+            val = make_synth_coco(tmp/'synth'/'val', 4, seed=0, split='val', size=128)
         val = Path(val) if val else weights.parent/'synth'/'val'/'annotations'/'person_keypoints_val.json'
         if not weights.exists() or not val.exists():
             print(f'ap: {weights if not weights.exists() else val} is missing: run `make quickstart` first; ap_drop=nan', flush=True)
@@ -157,7 +158,7 @@ def main(argv=None):
             ref = acc['torch'][0]
             ap_drop = ref - acc[best][0] if best in acc else math.nan
             for n, (ap, _) in acc.items():
-                if BACKENDS[n][1] == 'fp32' or a.quick: continue
+                if BACKENDS[n].precision == 'fp32' or a.quick: continue
                 drop, recorded = ref - ap, AP_DROPS.get(n)
                 picked = recorded is not None and recorded <= AP_DROP_BOUND
                 state = 'ok' if drop <= AP_DROP_BOUND else ('FAILS the bound' if picked else 'above the bound (not picked by auto)')

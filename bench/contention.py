@@ -5,10 +5,10 @@
     OMP_WAIT_POLICY=PASSIVE python bench/contention.py  # waiting threads sleep, for comparison
     OMP_NUM_THREADS=1 python bench/contention.py        # one thread
 
-The policy (`simplepose.core.set_thread_policy`, applied at the start of every command): torch uses `cpu_budget()`
+The policy (`simplepose.contract.set_thread_policy`, applied at the start of every command): torch uses `cpu_budget()`
 threads (the affinity mask, capped by a cgroup CPU quota) unless `OMP_NUM_THREADS` says otherwise; OpenMP's waiting is
 left as the environment sets it (`OMP_WAIT_POLICY=PASSIVE` makes waiting threads sleep: slower alone, steadier on an
-oversubscribed machine; measured in simplepose.core, "Threads on a shared machine"). The competitor is one CPU-bound process (a Python busy loop), started
+oversubscribed machine; measured in simplepose.contract, "Threads on a shared machine"). The competitor is one CPU-bound process (a Python busy loop), started
 and stopped by this script; phases alternate alone / beside it, `--rounds` times.
 
 Training: steps of the quickstart's network (`IMHN(nstack=1, inp_dim=32, increase=16)`, 128 px, batches of 16, AdamW,
@@ -20,10 +20,10 @@ Prints one line per case and phase, then the medians, and ends with
 import argparse, os, signal, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
-from simplepose.core import cgroup_cpus, cpu_budget, set_thread_policy
+from simplepose.contract import cgroup_cpus, cpu_budget, set_thread_policy
 from simplepose.quickstart import QUICKSTART, train_compact
-from simplepose.synth import make_synth_coco, render_scene, scene_of
-from simplepose.predict import PoseEstimator
+from simplepose.synth import make_synth_coco, render_scene
+from simplepose.estimator import PoseEstimator
 
 class Competitor:
     "`n` CPU-bound processes (Python busy loops) while the block runs; none for `n=0`"
@@ -69,16 +69,15 @@ def main():
           f"{'none' if quota is None else f'{quota:g}'}) OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')} "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} load1={os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        ann = make_synth_coco(Path(tmp)/'train', max(QUICKSTART.batch_size * (a.steps + a.skip), 64), QUICKSTART.synth_size,
-                              0, 'train', **scene_of(QUICKSTART))
-        img, _ = render_scene(np.random.default_rng(1), QUICKSTART.input_size, **scene_of(QUICKSTART))
+        ann = make_synth_coco(Path(tmp)/'train', max(QUICKSTART.batch_size * (a.steps + a.skip), 64), QUICKSTART, 0, 'train')
+        img, _ = render_scene(np.random.default_rng(1), QUICKSTART, QUICKSTART.input_size)
         times, est = {}, None
         for r in range(a.rounds):
             for n in (0, a.competitors):
                 with Competitor(n):
                     ts, learn = train_phase(ann, a.steps, a.skip, threads)
                     torch.set_num_threads(threads)
-                    if est is None: est = PoseEstimator(model=learn.model.eval(), device='cpu', scales=(1.,), flip=True, size=QUICKSTART.input_size)
+                    if est is None: est = PoseEstimator(model=learn.model.eval(), device='cpu', scales=(1.,), flip=True, input_size=QUICKSTART.input_size)
                     else: est.model.load_state_dict(learn.model.state_dict())
                     ti = infer_phase(est, img, a.images)
                 where = f'beside {n} busy process{"es" * (n > 1)}' if n else 'alone'

@@ -4,7 +4,7 @@
 
 Builds (once, cached in the temp folder) an HDF5 store of synthetic 640×480 images with several people
 (`simplepose.synth` + `simplepose.data.prepare_store`), or reads the store given with `--store`. Then times
-`PoseDataset(store, size, augment=True)[i]` on one core (OpenCV and torch limited to one thread), after
+`PoseDataset(store, CFG.replace(input_size=size), augment=True)[i]` on one core (OpenCV and torch limited to one thread), after
 `keep_freed_memory()` as the learner's loaders call it, and prints `samples/s=<median over rounds>` as its last
 line. The original's data server made about 40 samples/s per process."""
 import argparse, os, sys, tempfile, time
@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from simplepose.augment import PoseDataset, keep_freed_memory
 from simplepose import data
-from simplepose.core import BadInput
+from simplepose.contract import BadInput
+from simplepose.config import CFG
 from simplepose.synth import make_synth_coco
 
 CACHE = Path(tempfile.gettempdir())/'simplepose-bench-data'
@@ -37,7 +38,7 @@ def build_source(store=None):
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE/'synth-640x480.h5'
     def build():
-        ann = make_synth_coco(CACHE/'synth', n_images=48, size=(480, 640), seed=0)
+        ann = make_synth_coco(CACHE/'synth', n_images=48, seed=0, size=(480, 640))
         data.prepare_store(ann, ann.parent.parent/'images', path)
     return _open_or_build(path, build), f'synthetic 640×480 store {path}'
 
@@ -54,7 +55,7 @@ def main():
     except ImportError: pass
     src, what = build_source(args.store)
     keep_freed_memory()
-    ds = PoseDataset(src, size=args.size, augment=True, seed=0)
+    ds = PoseDataset(src, CFG.replace(input_size=args.size), augment=True, seed=0)
     n = len(ds)
     people = np.mean([len(src[i]['joints']) for i in range(min(n, 50))])
     h, w = src[0]['image'].shape[:2]

@@ -1,6 +1,6 @@
 """Grouping fuzz test: `decode` on 50 000 seeded random maps of grids up to 24 cells a side must never raise and must give
 well-formed people (finite coordinates, scores above the threshold, enough parts). About ten minutes on one CPU core;
-the notebook `08_group` runs 3000 smaller cases.
+the notebook `08b_testing` runs 3000 smaller cases.
 
     python bench/fuzz.py                 # 50 000 cases, seed 2, grids up to 24 cells
     python bench/fuzz.py --n 5000 --seed 3
@@ -18,7 +18,7 @@ def main(argv=None):
     p.add_argument('--layout', default='coco', help="the maps' skeleton: a layout of simplepose.synth (coco, crowdpose, body13)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    from simplepose.group import fuzz_decode
+    from simplepose.testing import fuzz_decode
     from simplepose.synth import layout_of
     skeleton = layout_of(a.layout)[0]
     t0 = time.perf_counter()

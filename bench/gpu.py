@@ -117,8 +117,9 @@ def synth_source(b:Bench, tmp:Path):
     "A list of sample records of synthetic people, enough for warm-up and timed steps at batch 8"
     from simplepose.synth import make_synth_coco
     from simplepose.data import CocoSource
-    ann = make_synth_coco(tmp/'synth', n_images=b.n_images, size=max(b.size, 256), seed=0)
-    src = CocoSource(ann, tmp/'synth'/'images', min_area=0)
+    from simplepose.config import CFG
+    ann = make_synth_coco(tmp/'synth', n_images=b.n_images, seed=0, size=max(b.size, 256))
+    src = CocoSource(ann, tmp/'synth'/'images', cfg=CFG.replace(min_area=0))
     records = [src[i] for i in range(len(src))]
     return [records[i % len(records)] for i in range(8 * (b.warm_steps + b.train_steps))]
 
@@ -129,8 +130,9 @@ def train_figures(b:Bench, records:list):
     from fastai.callback.core import Callback
     import fastai.callback.fp16, fastai.callback.progress # `to_fp16`, `to_bf16`, `no_bar`
     from simplepose.model import TINY_CONFIG
+    from simplepose.config import CFG
     workers = 0 if b.dry else min(8, max((os.cpu_count() or 2) - 2, 1))
-    dls = pose_dls(records, bs=8, size=b.size, workers=workers, device=b.device)
+    dls = pose_dls(records, cfg=CFG.replace(batch_size=8, input_size=b.size, workers=workers), device=b.device)
     t, n = time.perf_counter(), 0
     for _ in dls.train: n += 1
     b.say('loader b8', f'{n / (time.perf_counter() - t):.1f} batches/s (workers={workers}; synthetic people, augmented, targets made)')
@@ -166,19 +168,21 @@ def train_figures(b:Bench, records:list):
 def scenes(b:Bench):
     "Synthetic scenes at the run's size, every person annotated: images and their people in the network's order"
     import numpy as np
-    from simplepose.core import coco_to_net
+    from simplepose.config import CFG
+    from simplepose.skeleton import COCO
     from simplepose.synth import render_scene, scene_keypoints
-    sc = [render_scene(np.random.default_rng([7, i]), (b.size, b.size), crowd_prob=0, unannotated_prob=0) for i in range(b.n_images)]
-    return [img for img, _ in sc], [coco_to_net(scene_keypoints(anns)) for _, anns in sc]
+    every = CFG.replace(synth_crowd_prob=0, synth_unannotated_prob=0)
+    sc = [render_scene(np.random.default_rng([7, i]), every, (b.size, b.size)) for i in range(b.n_images)]
+    return [img for img, _ in sc], [COCO.to_net(scene_keypoints(anns)) for _, anns in sc]
 
 def e2e_figures(b:Bench, model, images:list):
     "`PoseEstimator` on images: network with flip, fusion, peaks and grouping, at its default precision"
-    from simplepose.predict import PoseEstimator
+    from simplepose.estimator import PoseEstimator
     for batch in (8, 1):
         name = f'e2e auto b{batch}'
         b.reset_peak()
         try:
-            est = PoseEstimator(model=model, device=b.device, size=b.size, flip=True, batch_size=batch)
+            est = PoseEstimator(model=model, device=b.device, input_size=b.size, flip=True, predict_batch_size=batch)
             s = b.timeit(lambda: est(images))
         except Exception as e: b.skip(name, _why(e)); continue
         route = getattr(getattr(est, 'backend', None), 'name', est.precision) # the backend `auto` chose
@@ -187,10 +191,12 @@ def e2e_figures(b:Bench, model, images:list):
 
 def grouping_figure(b:Bench, images:list, people:list):
     "Peaks and grouping alone, on the ideal maps of known people, on the device"
-    from simplepose.predict import PoseEstimator, IdealNet
+    from simplepose.estimator import PoseEstimator
+    from simplepose.testing import IdealNet
+    from simplepose.config import CFG
     name = 'grouping'
     try:
-        est = PoseEstimator(model=IdealNet(zip(images, people), size=b.size), device=b.device, size=b.size)
+        est = PoseEstimator(model=IdealNet(zip(images, people), CFG.replace(input_size=b.size)), device=b.device, input_size=b.size)
         maps = est.maps(images)
         found = []
         s = b.timeit(lambda: found.append([est.people(m) for m in maps]))
@@ -212,7 +218,7 @@ def cuda_notebooks() -> list:
 def start_notebooks(b:Bench, tmp:Path) -> list:
     "Start each notebook with `#| cuda` cells in its own process (this script with --notebook), at low priority"
     nbs = cuda_notebooks()
-    run = ([p for p in nbs if p.stem == '07_infer'] or nbs[:1]) if b.dry else nbs # --dry: the quickest Run All of them
+    run = ([p for p in nbs if p.stem == '08a_infer'] or nbs[:1]) if b.dry else nbs # --dry: the quickest Run All of them
     started = []
     for p in nbs:
         if p not in run:

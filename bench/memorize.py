@@ -3,7 +3,7 @@ unannotated people masked out of the loss, as in full training) and scored with 
 A capacity-and-correctness check in the spirit of "overfit one batch": memorising fails when targets, masks, flips or
 grouping are wrong. Goal: AP ≥ 0.7 within 25 minutes on 2 CPU cores.
 
-    python bench/memorize.py --precision bf16      # coco-mini ($SIMPLEPOSE_DATA, see `core.shared_data`), 25 minutes
+    python bench/memorize.py --precision bf16      # coco-mini ($SIMPLEPOSE_DATA, see `files.shared_data`), 25 minutes
     python bench/memorize.py --limit 8 --size 128 --minutes 12   # the first 8 images with people, smaller
     python bench/memorize.py --ann testdata/mmpose/crowdpose/test_crowdpose.json --images testdata/mmpose/crowdpose --minutes 5
 
@@ -21,14 +21,15 @@ shorter run would end with. Prints one line per point, `minutes=<m> steps=<n> AP
 import argparse, json, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
-from simplepose.core import CFG, Skeleton, shared_data
+from simplepose.config import CFG
+from simplepose.skeleton import Skeleton
+from simplepose.files import shared_data
 from simplepose.data import CocoSource, load_coco, to_person, person_masks
 from simplepose.image import read_image
 from simplepose.infer import preprocess
 from simplepose.targets import make_targets
 from simplepose.model import IMHN
 from simplepose.loss import FocalL2Loss
-from simplepose.quickstart import net_of
 from fastai.callback.schedule import combined_cos
 import cv2
 from simplepose.quickstart import QUICKSTART, train_compact, evaluate_synth
@@ -89,18 +90,18 @@ class ExactViews:
     64 with grey) and their mirror images (padding on the left, as the evaluation's flip pass sees them), each with its
     targets and ignore mask on the output grid: the training set of a literal memorisation test, with no augmentation.
     Inputs of equal size are batched together."""
-    def __init__(self, whole:WholeImages, sigma:float, limb_sigma:float):
+    def __init__(self, whole:WholeImages, cfg):
         self.items, sk = [], whole.skeleton
         for i in range(len(whole)):
             r = whole[i]
-            x, g = preprocess(r['image'], 1.0, size=whole.size, pad_value=CFG.pad_value)
+            x, g = preprocess(r['image'], 1.0, cfg.replace(input_size=whole.size))
             (ph, pw), (rh, rw), (oh, ow) = g.padded_hw, g.resized_hw, g.out_hw
             def grid(m, fill):
                 m = cv2.resize(m, (rw, rh), interpolation=cv2.INTER_AREA)
                 m = cv2.copyMakeBorder(m, 0, ph - rh, 0, pw - rw, cv2.BORDER_CONSTANT, value=fill)
                 return cv2.resize(m, (ow, oh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
             j = r['joints'].copy(); j[..., :2] = g.to_input(j[..., :2])
-            t = torch.from_numpy(make_targets(j, (oh, ow), grid(r['mask_all'], 0), stride=g.stride, sigma=sigma, limb_sigma=limb_sigma, skeleton=sk))
+            t = torch.from_numpy(make_targets(j, (oh, ow), grid(r['mask_all'], 0), cfg.replace(stride=g.stride), sk))
             m = torch.from_numpy(grid(r['mask_miss'], 255))[None]
             self.items += [(x, m, t), (x.flip(-1), m.flip(-1), t.flip(-1)[torch.tensor(sk.flip_channels)])]
         self.skeleton, self.by_size = sk, {}
@@ -119,7 +120,7 @@ class ExactViews:
 def train_exact(views:ExactViews, cfg, seconds:float, points:list, evaluate, seed:int=0, precision:str='fp32', threads:int=1):
     "AdamW one-cycle over `seconds` of training on `views`; `evaluate(model)` at the training minutes in `points` and at the end"
     torch.manual_seed(seed); torch.set_num_threads(threads)
-    model = IMHN(**net_of(cfg), skeleton=views.skeleton)
+    model = IMHN.of(cfg, views.skeleton)
     if precision == 'fp32': model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched, loss_func = combined_cos(0.25, cfg.lr / 25, cfg.lr, cfg.lr / 1e4), FocalL2Loss(skeleton=views.skeleton)
@@ -176,12 +177,12 @@ def main(argv=None):
     ann, images = Path(a.ann), Path(a.images) if a.images else Path(a.ann).parent.parent/'images'
     if a.limit: ann = first_images(ann, a.limit, Path(tempfile.mkdtemp()))
     cfg = MEMORIZE.replace(input_size=a.size, inp_dim=a.inp_dim, increase=a.inp_dim // 2, batch_size=a.bs, nstack=a.nstack, lr=a.lr)
-    source = WholeImages(ann, images, cfg.input_size) if a.view != 'person' else CocoSource(ann, images, min_area=0)
+    source = WholeImages(ann, images, cfg.input_size) if a.view != 'person' else CocoSource(ann, images, cfg=cfg.replace(min_area=0))
     if a.view == 'exact':
         t = time.perf_counter()
-        source = ExactViews(source, cfg.sigma, cfg.limb_sigma)
+        source = ExactViews(source, cfg)
         print(f'{len(source.items)} inputs ({len(source.items) // 2} images and their mirrors) in {len(source.by_size)} sizes, made in {time.perf_counter() - t:.0f}s', flush=True)
-    evaluate = lambda model: evaluate_synth(model, ann, cfg.input_size, verbose=False, images=images)[0]
+    evaluate = lambda model: evaluate_synth(model, ann, cfg, verbose=False, images=images)[0]
     curve = EvalAt([m for m in a.at if m < a.minutes], evaluate, a.threads)
     print(f'{ann}: training IMHN(nstack={cfg.nstack}, inp_dim={cfg.inp_dim}, increase={cfg.increase}) at {cfg.input_size} px, '
           f'batches of {cfg.batch_size}, {len(getattr(source, "items", source))} samples ({a.view} view), {a.precision}, for {a.minutes:g} minutes', flush=True)

@@ -6,7 +6,7 @@ that skeleton are rendered with the training target generator in the single-scal
 mirrored, left/right-swapped maps). Then flip fusion → peaks → grouping → COCO results → pycocotools over all images
 of the file, images without people included.
 
-    python bench/oracle.py                                   # COCO-MINI ($SIMPLEPOSE_DATA, see `core.shared_data`), clean
+    python bench/oracle.py                                   # COCO-MINI ($SIMPLEPOSE_DATA, see `files.shared_data`), clean
     python bench/oracle.py --ann FILE.json --noisy --seed 1  # clip(0.8·maps + N(0, 0.03), 0, 1)
     python bench/oracle.py --attach-from --singles           # our grouping options
     python bench/oracle.py --ann testdata/mmpose/crowdpose/test_crowdpose.json   # CrowdPose: also AP easy/medium/hard
@@ -35,7 +35,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.ann is None:
         import warnings
-        from simplepose.core import shared_data
+        from simplepose.files import shared_data
         with warnings.catch_warnings(): warnings.simplefilter('ignore'); a.ann = shared_data('coco-mini', 'annotations', 'person_keypoints_train2017.json')
         if a.ann is None:
             print('skipped: COCO-MINI not found (set $SIMPLEPOSE_DATA, or pass --ann FILE.json)')
@@ -45,7 +45,7 @@ def main(argv=None):
         return 0
     torch.set_num_threads(a.threads)
     from simplepose.eval import run_oracle
-    from simplepose.core import Tally
+    from simplepose.contract import Tally
     run_oracle(a.ann, limit=1, tally=Tally(quiet=True))  # warm-up: first-call costs are not post-processing
     r = run_oracle(a.ann, noise=0.03 if a.noisy else 0.0, seed=a.seed, limit=a.limit, verbose=a.table, repeat=a.repeat,
                    attach_from=a.attach_from, singles=a.singles, person_score=a.person_score)

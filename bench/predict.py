@@ -9,7 +9,7 @@ Prints one line per setting and `img_s=<median>` last (images per second, from t
 import argparse, statistics, time
 import numpy as np, torch
 from simplepose.model import IMHN
-from simplepose.predict import PoseEstimator
+from simplepose.estimator import PoseEstimator
 from simplepose.synth import render_scene
 
 def main():
@@ -24,10 +24,10 @@ def main():
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    kw = dict(device=a.device, flip=not a.no_flip, size=a.size)
+    kw = dict(device=a.device, flip=not a.no_flip, input_size=a.size)
     if a.weights: est = PoseEstimator(a.weights, **kw)
     else: est = PoseEstimator(model=(IMHN.tiny() if a.model == 'tiny' else IMHN()).eval(), **kw)
-    img, _ = render_scene(np.random.default_rng(0), a.size)
+    img, _ = render_scene(np.random.default_rng(0), size=a.size)
     sync = (lambda: torch.cuda.synchronize()) if est.device.type == 'cuda' else (lambda: None)
     est(img); sync()  # warm-up
     ts = []

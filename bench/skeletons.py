@@ -23,7 +23,7 @@ def run(layout:str, out:Path, cfg, minutes:float, steps:int=None, seed:int=0, th
     train_ann, val_ann = synth_sets(out/layout, cfg, seed, layout=layout)
     seconds = max(60 * minutes - (time.perf_counter() - t0) - reserve, 1.)
     learn = train_compact(train_ann, cfg, steps, seconds, seed, threads=threads)
-    stats, _ = evaluate_synth(learn.model, val_ann, cfg.input_size, verbose=False)
+    stats, _ = evaluate_synth(learn.model, val_ann, cfg, verbose=False)
     return stats['AP'], (time.perf_counter() - t0) / 60
 
 def main(argv=None):

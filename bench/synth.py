@@ -12,7 +12,7 @@ def bench(n:int=200, size:int=256, runs:int=5):
     for r in range(runs):
         with tempfile.TemporaryDirectory() as d:
             t, c = time.perf_counter(), time.process_time()
-            make_synth_coco(d, n, size, seed=r)
+            make_synth_coco(d, n, seed=r, size=size)
             wall.append(n / (time.perf_counter() - t)); cpu.append(n / (time.process_time() - c))
     return statistics.median(wall), statistics.median(cpu)
 

@@ -7,22 +7,26 @@ Docs: https://simplepose.github.io/simplepose/eval.html.md"""
 # %% auto #0
 __all__ = ['STAT_NAMES', 'CROWD_STAT_NAMES', 'CROWD_BOUNDS', 'result_order', 'to_coco_results', 'coco_api', 'check_results',
            'has_crowd_index', 'crowdpose_areas', 'crowd_subsets', 'oks_sigmas', 'evaluate_coco', 'coco_gt_dict',
-           'gt_skeleton', 'gt_people', 'oracle_outputs', 'run_oracle', 'joined_by_limbs', 'match_people',
-           'evaluate_model', 'eval_cli']
+           'gt_skeleton', 'gt_people', 'run_oracle', 'joined_by_limbs', 'match_people', 'evaluate_model', 'eval_cli']
 
-# %% ../nbs/10_eval.ipynb #84d3bebe
+# %% ../nbs/10_eval.ipynb #83de1c86
 import contextlib, io, json, math, sys, time
 from pathlib import Path
 from typing import Annotated
 import numpy as np, torch
 from fastcore.meta import delegates
 from fastcore.script import call_parse
-from .core import *
-from .infer import ideal_outputs, combine_scales, model_device
-from .group import decode
+from .contract import BadInput, Flag, Tally, one_line_errors, set_thread_policy
+from .files import writable_file, write_json_atomic
+from .skeleton import COCO, Skeleton, built_in, sigma_for
+from .config import CFG, Config, config_options, configured
 from .data import load_coco, validate_coco
 from .image import read_image
-from .predict import PoseEstimator, Person, keypoint_box, estimator_options, write_json_atomic
+from .codec import Codec, Person, keypoint_box
+from .backends import model_device
+from .testing import oracle_outputs
+from .estimator import PoseEstimator, ESTIMATOR_OPTIONS, estimator_options
+from .parallel import Processes
 
 # %% ../nbs/10_eval.ipynb #d4e3a4f9
 def result_order(skeleton:Skeleton, names) -> np.ndarray:
@@ -142,7 +146,7 @@ def _subset_ap(gt, dt, ids) -> float:
     if not ids: return -1.0
     return round(float(np.mean(_keypoint_eval(gt, dt, ids).eval['precision'][:, :, :, 0, :])), 4)
 
-# %% ../nbs/10_eval.ipynb #69d8e9a5
+# %% ../nbs/10_eval.ipynb #8435be9c
 def oks_sigmas(category:dict) -> np.ndarray:
     "The OKS sigma of each keypoint of a COCO keypoint category: a built-in skeleton's when the names are its, else `sigma_for` each"
     names = tuple(category['keypoints'])
@@ -203,7 +207,7 @@ def coco_gt_dict(people:list, # per image: (P, K, 3) keypoints in the skeleton's
                              keypoints=c.reshape(-1).tolist()))
     return dict(images=images, annotations=anns, categories=[skeleton.category()])
 
-# %% ../nbs/10_eval.ipynb #e500db50
+# %% ../nbs/10_eval.ipynb #c753584c
 def gt_skeleton(coco) -> Skeleton:
     "The skeleton the ground truth (a pycocotools `COCO` from `coco_api`) declares in its keypoint category"
     return Skeleton.from_coco(coco.dataset['categories'][0], getattr(coco, 'source', 'ground truth'))
@@ -216,20 +220,7 @@ def gt_people(coco, image_id:int, skeleton:Skeleton=None, # default: `gt_skeleto
     kps = [a['keypoints'] for a in anns if not a.get('iscrowd', 0) and a.get('num_keypoints', 0) > 0]
     return sk.to_net(np.array(kps, np.float32).reshape(-1, 3 * len(sk.dataset_keypoints)))
 
-def oracle_outputs(joints, # (P, K, 3) keypoints in original px with codes, the skeleton's network order
-                   image_hw:tuple,
-                   noise:float=0.0, # σ of the added noise; 0: clean
-                   rng:np.random.Generator=None, # source of the noise
-                   skeleton:Skeleton=COCO, # the people's skeleton
-                  ) -> tuple:
-    "Ideal (optionally noisy) outputs `(2, C, h, w)` for an image and its mirror, and the `Geometry`"
-    out, g = ideal_outputs(joints, image_hw, skeleton=skeleton)
-    if noise > 0:
-        rng = rng or np.random.default_rng(0)
-        out = (0.8 * out + torch.from_numpy(rng.normal(0, noise, out.shape).astype(np.float32))).clamp_(0, 1)
-    return out, g
-
-# %% ../nbs/10_eval.ipynb #16ec078f
+# %% ../nbs/10_eval.ipynb #c36250ed
 def run_oracle(ann_file, # a COCO keypoint JSON of any skeleton; images are not read
                noise:float=0.0, # 0.03 for the noisy oracle
                seed:int=0, # noise seed; image i uses the stream (seed, i)
@@ -237,21 +228,24 @@ def run_oracle(ann_file, # a COCO keypoint JSON of any skeleton; images are not 
                verbose:bool=False, # print pycocotools' table
                repeat:int=1, # time each image this many times and keep the fastest (robust to other load)
                tally:Tally=None, # receives the ground truth's repairs and skips; default: a new one that prints them
-               **decode_kw, # passed to `decode`
+               cfg:Config=None, # the geometry, target widths and decoding; default `CFG`
+               **overrides, # fields of `cfg` to change, e.g. `attach_from=True`
               ) -> dict:
     "Oracle AP of the post-processing on ideal maps: the COCO stats plus `e2e_img_s`, `e2e_ms` (median), `n_images` and the `skeleton`'s name"
     coco = coco_api(ann_file, tally)
     sk, cat = gt_skeleton(coco), coco.dataset['categories'][0]
+    codec = Codec(sk, configured(cfg, **overrides))
     ids = sorted(coco.getImgIds())[:limit]
     results, times = [], []
     for i, iid in enumerate(ids):
         info = coco.imgs[iid]
-        out, g = oracle_outputs(gt_people(coco, iid, sk), (info['height'], info['width']), noise, np.random.default_rng([seed, i]), sk)
+        hw = (info['height'], info['width'])
+        out, g = oracle_outputs(gt_people(coco, iid, sk), hw, noise, np.random.default_rng([seed, i]), codec)
         best = math.inf
         for _ in range(max(repeat, 1)):
             t0 = time.perf_counter()
-            maps = combine_scales([out], [g], skeleton=sk)
-            people, scores = decode(maps, **decode_kw)
+            maps = codec.fuse([out], [g], hw)
+            people, scores = codec.decode(maps)
             recs = to_coco_results(people, scores, iid, sk, category_id=cat['id'])
             best = min(best, time.perf_counter() - t0)
         results += recs
@@ -290,26 +284,22 @@ def match_people(gt, # (P, K, 3) ground truth in network order with codes
         out[i] = d.max(1).min()
     return out
 
-# %% ../nbs/10_eval.ipynb #429ef613
-from .predict import Processes
-
-# %% ../nbs/10_eval.ipynb #11d33807
-def evaluate_model(model, # a `PoseEstimator`, or a network to run through one with the options below
+# %% ../nbs/10_eval.ipynb #06b4bffc
+def evaluate_model(model, # a `PoseEstimator`, or a network to run through one with the settings below
                    ann_file, # ground truth: a COCO keypoint JSON path, dict or pycocotools `COCO`
                    image_dir, # folder its `file_name`s are relative to
-                   scales:tuple=CFG.scales, flip:bool=CFG.flip, # for a network: multiples of the base height; mirror too
+                   cfg:Config=None, # for a network: the settings (default: the network's `cfg`, else `CFG`); one image per call
                    limit:int=None, # only the first `limit` images
                    progress:bool=True, # show a progress bar
-                   size:int=CFG.input_size, # for a network: base input height
                    tally:Tally=None, # receives one line per image skipped; default: a new one that prints them
                    skeleton:Skeleton=None, # for a network: its skeleton if it carries none (default COCO)
                    processes:Processes=None, # this process's place under `accelerate launch` (`Processes.from_env()`); default: alone
-                   **decode_kw, # for a network: passed to `decode`
+                   **overrides, # for a network: fields of the settings to change (`scales`, `input_size`, ...)
                   ) -> tuple:
     "Result records of the estimator on the images of `ann_file`, the ids evaluated and the lines of the images skipped"
     procs = processes or Processes()
     est = model if isinstance(model, PoseEstimator) else PoseEstimator(
-        model=model, device=model_device(model), scales=scales, flip=flip, size=size, batch_size=1, skeleton=skeleton, **decode_kw)
+        model=model, cfg=cfg, device=model_device(model), skeleton=skeleton, **{'predict_batch_size': 1, **overrides})
     coco = coco_api(ann_file)
     cat, sk = coco.dataset['categories'][0], est.skeleton
     names, where = cat['keypoints'], getattr(coco, 'source', 'ground truth')
@@ -326,18 +316,18 @@ def evaluate_model(model, # a `PoseEstimator`, or a network to run through one w
     def skip(msg): tally.fail(f'{msg}; skipped'); bar.update()
     found = []
     for iid, _, maps in est.stream(mine, read, skip):
-        found.append((iid, to_coco_results(*decode(maps, **est.decode_kw), iid, sk, names, cat['id'])))
+        found.append((iid, to_coco_results(*est.codec.decode(maps), iid, sk, names, cat['id'])))
         tally.done(); bar.update()
     bar.close()
-    parts = procs.gather(dict(found=found, tally=tally))
-    procs.fold(tally, [p['tally'] for p in parts])
+    parts = procs.merge(tally, found=found)
     order = {iid: i for i, iid in enumerate(ids)}
-    found = sorted((f for p in parts for f in p['found']), key=lambda f: order[f[0]])
+    found = sorted((f for fs in parts['found'] for f in fs), key=lambda f: order[f[0]])
     return [r for _, recs in found for r in recs], [iid for iid, _ in found], tally.failed
 
-# %% ../nbs/10_eval.ipynb #f34a98f9
+# %% ../nbs/10_eval.ipynb #77b877e9
 @call_parse
 @one_line_errors
+@config_options(*ESTIMATOR_OPTIONS, source='weights')
 @delegates(estimator_options, but=['weights'])
 def eval_cli(ann:Annotated[str, dict(required=True)]=None, # COCO keypoint JSON (any skeleton): the ground truth
              images:str=None, # folder of its images; required with --weights

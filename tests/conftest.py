@@ -33,9 +33,9 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(f'skipped for absent data ({_data_base()}; set SIMPLEPOSE_DATA): '
                       + '; '.join(f'{p} → checks in {", ".join(sorted(nbs))}' for p, nbs in sorted(_absent.items())))
     elif _times and not _data_base().exists():  # no warning came back (filtered?): say which notebooks ask for the data
-        users = sorted(nb.stem for nb in (ROOT/'nbs').glob('*.ipynb') if 'shared_data(' in nb.read_text() and nb.stem != '00_core')
+        users = sorted(nb.stem for nb in (ROOT/'nbs').glob('*.ipynb') if 'shared_data(' in nb.read_text() and nb.stem != '00a_files')
         tr.write_line(f'skipped for absent data (set SIMPLEPOSE_DATA): {_data_base()} → checks in {", ".join(users)}')
 
 def _data_base() -> Path:
-    "Where `core.shared_data` looks"
+    "Where `files.shared_data` looks"
     return Path(os.environ['SIMPLEPOSE_DATA']) if os.environ.get('SIMPLEPOSE_DATA') else ROOT.parent/'shared'/'data'

@@ -37,13 +37,14 @@ def test_gpu_dry():
     names = [GPU_LINE.match(l)['name'] for l in lines[1:-1]]
     want = [f'infer {p} {how} b{n}' for p in ('fp32', 'bf16', 'fp16') for how, n in (('eager', 1), ('eager', 8), ('compile', 8))]
     want += ['loader b8', 'train fp32 b8', 'train fp16 b8', 'train bf16 b8', 'e2e auto b8', 'e2e auto b1', 'grouping', 'peak memory',
-             'cuda cells 04_model', 'cuda cells 07_infer', 'cuda cells 09_predict']
+             'cuda cells 03b_peaks', 'cuda cells 05_model', 'cuda cells 08a_infer',
+             'cuda cells 09_estimator']
     assert sorted(names) == sorted(want), sorted(set(names) ^ set(want))
     ran = {n: l for n, l in zip(names, lines[1:-1]) if 'skipped: ' not in l}  # what --dry must really run on the CPU
     for n in ['infer fp32 eager b1', 'infer fp32 eager b8', 'infer bf16 eager b8', 'infer fp32 compile b8', 'train fp32 b8',
-              'train bf16 b8', 'e2e auto b8', 'grouping', 'cuda cells 07_infer']:
+              'train bf16 b8', 'e2e auto b8', 'grouping', 'cuda cells 08a_infer']:
         assert n in ran, (n, r.stdout)
-    assert 'notebook passed' in ran['cuda cells 07_infer'], ran['cuda cells 07_infer']
+    assert 'notebook passed' in ran['cuda cells 08a_infer'], ran['cuda cells 08a_infer']
 
 
 def test_contention_quick():

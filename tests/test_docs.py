@@ -6,8 +6,8 @@ smalldocs). The whole-site test skips executing the notebooks (`--no-exec`): run
 tests/test_notebooks.py already does, and doing it again here would double the suite's time. Execution is checked
 on a small copy instead: core, index and a tiny notebook that draws a figure.
 
-Pages are named as nbdev names them for Quarto (`output-file`: `07_infer.ipynb` → `infer.html`), so the links that
-nbdev writes (`` `Maps` `` → `https://simplepose.github.io/simplepose/infer.html#maps`) point at pages that exist
+Pages are named as nbdev names them for Quarto (`output-file`: `08a_infer.ipynb` → `infer.html`), so the links that
+nbdev writes (`` `Maps` `` → `https://simplepose.github.io/simplepose/peaks.html#maps`) point at pages that exist
 on the deployed site too; the link walk counts such absolute links to the site as internal."""
 import html, json, re, shutil, subprocess, sys
 from html.parser import HTMLParser
@@ -106,9 +106,9 @@ def test_site(tmp_path):
         side = re.search(r'id="quarto-sidebar".*?</nav>', pg.read_text(), re.S).group(0)
         for other in NBS: assert f'href="{page(other)}"' in side, f'{pg.name}: sidebar lacks {page(other)}'
         assert '.yml' not in side, f'{pg.name}: sidebar lists config files'
-    core = (docs/'core.html').read_text()
-    assert re.search(r'<h3 id="coco_to_net"[^>]*>coco_to_net</h3>.*?<span class="kw">def</span> <span class="fu">coco_to_net</span>', core, re.S), \
-        'no rendered show_doc signature for coco_to_net'
+    contract = (docs/'contract.html').read_text()
+    assert re.search(r'<h3 id="error_line"[^>]*>error_line</h3>.*?<span class="kw">def</span> <span class="fu">error_line</span>', contract, re.S), \
+        'no rendered show_doc signature for error_line'
     table = re.search(r'<table.*?</table>', (docs/'index.html').read_text(), re.S).group(0)  # the index's notebook table
     for nb in NBS:
         if nb.stem != 'index': assert f'href="{page(nb)}"' in table, f"the index's notebook table does not link {page(nb)}"
@@ -128,7 +128,7 @@ PLOT_NB = {'cells': [
     'nbformat': 4, 'nbformat_minor': 5}
 
 def test_executed_pages_have_pictures(tmp_path):
-    _copy(tmp_path, [ROOT/'nbs'/'index.ipynb', ROOT/'nbs'/'00_core.ipynb'])
+    _copy(tmp_path, [ROOT/'nbs'/'index.ipynb', ROOT/'nbs'/'00_contract.ipynb'])
     (tmp_path/'nbs'/'98_plot.ipynb').write_text(json.dumps(PLOT_NB))
     out = _build(tmp_path, '--workers', '1')
     assert 'executed 3 notebooks' in out, out

@@ -42,9 +42,9 @@ def _person(w, h, rng) -> dict:
                 segmentation=[[round(v, 1) for v in poly]])
 
 def _coco(images, anns, cats=None) -> dict:
-    from simplepose.core import COCO_PERSON_CATEGORY
+    from simplepose.skeleton import COCO
     return dict(info=dict(description='simplepose bad-input corpus'), licenses=[], images=images, annotations=anns,
-                categories=cats or [COCO_PERSON_CATEGORY])
+                categories=cats or [COCO.category()])
 
 def _dump(path, obj, **kw): Path(path).write_text(json.dumps(obj, **kw))
 
@@ -52,8 +52,9 @@ def images(out:Path, rng) -> dict:
     import cv2
     from PIL import Image
     from simplepose.synth import make_synth_coco
-    src = make_synth_coco(out/'_synth', n_images=3, size=SIZE, seed=0, split='good', min_people=1, max_people=2,
-                          min_height=.6, max_height=.9, unannotated_prob=0, max_yaw=45, lying_prob=0)
+    from simplepose.config import CFG
+    scenes = CFG.replace(synth_people=(1, 2), synth_heights=(.6, .9), synth_unannotated_prob=0, synth_max_yaw=45, synth_lying_prob=0)
+    src = make_synth_coco(out/'_synth', 3, scenes, seed=0, split='good', size=SIZE)
     good = json.loads(src.read_text())
     (out/'images'/'good').mkdir(parents=True)
     for im in good['images']:
@@ -102,7 +103,7 @@ def videos(out:Path, rng):
     vd = out/'videos'; (vd/'bad').mkdir(parents=True)
     def write(path, n):
         vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 5, (SIZE, SIZE))
-        for i in range(n): vw.write(render_scene(np.random.default_rng([7, i]), SIZE)[0])
+        for i in range(n): vw.write(render_scene(np.random.default_rng([7, i]), size=SIZE)[0])
         vw.release()
     write(vd/'good.avi', 4)
     write(vd/'full.avi', 12)

@@ -9,7 +9,7 @@ cells skip themselves without CUDA); the figures and printed values then come fr
 - `--renderer smalldocs`: `smalldocs render _proc` (pure Python; the offline route, as Quarto can't be installed here).
 
 Both give each page the name nbdev assigns it (`output-file`, the notebook's name without its numeric prefix:
-`07_infer.ipynb` → `infer.html`), which is where nbdev's cross-references (`` `Maps` `` → `infer.html#maps`)
+`08a_infer.ipynb` → `infer.html`), which is where nbdev's cross-references (`` `Maps` `` → `peaks.html#maps`)
 and the module docstrings point. Quarto reads `output-file` itself; for smalldocs, `page_names` renames the
 processed notebooks and rewrites the links between them, and makes nbdev's absolute links to the published site
 relative, so the offline site is the deployed one, browsable and checkable without a network.
@@ -70,7 +70,7 @@ def execute(workers):
     return [name for name, ok, _ in res if not ok]
 
 def page_names(proc):
-    "Rename `proc`'s notebooks to their `output-file` names (`07_infer.ipynb` → `infer.ipynb`) and rewrite the links to them"
+    "Rename `proc`'s notebooks to their `output-file` names (`08a_infer.ipynb` → `infer.ipynb`) and rewrite the links to them"
     from nbdev.config import get_config, nbpath2html
     cfg = get_config(ROOT)
     site = f"{cfg.doc_host.rstrip('/')}{cfg.doc_baseurl.rstrip('/')}/" if cfg.doc_host else None
