@@ -27,7 +27,7 @@ AUTO_CPU = ['openvino-bf16', 'torch-bf16', 'openvino', 'onnxruntime', 'torch']  
 AUTO_CUDA = ['torch-fp16', 'torch-bf16', 'torch']
 AP_DROP_BOUND = 0.005  # a reduced-precision route is chosen by `auto` only when it loses at most this much AP
 
-# %% ../nbs/08_backends.ipynb #d382da48
+# %% ../nbs/08_backends.ipynb #ae48b42e
 @lru_cache(None)
 def cpu_flags() -> frozenset:
     "The CPU feature flags of `/proc/cpuinfo` (empty where there is none)"
@@ -35,6 +35,7 @@ def cpu_flags() -> frozenset:
     except OSError: return frozenset()
     return frozenset(next((l.split(':', 1)[1].split() for l in text.splitlines() if l.startswith('flags')), []))
 
+# %% ../nbs/08_backends.ipynb #cfbe9870
 @lru_cache(None)
 def cpu_bf16() -> bool:
     "True when the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX-BF16)"
@@ -42,13 +43,14 @@ def cpu_bf16() -> bool:
     cpu = getattr(torch, 'cpu', None)
     return any(getattr(cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
+# %% ../nbs/08_backends.ipynb #3c4c13b4
 def bf16_or_note() -> bool:
     "True when the CPU has native bfloat16; otherwise print one line saying the cell's bf16 checks are skipped"
     if cpu_bf16(): return True
     print('No native bfloat16 on this CPU (avx512_bf16 or amx_bf16): the bf16 checks in this cell are skipped.')
     return False
 
-# %% ../nbs/08_backends.ipynb #006cda88
+# %% ../nbs/08_backends.ipynb #b07db563
 def require(package:str, # 'onnxruntime' or 'openvino': the Python package, also the name of simplepose's extra that installs it
             backend:str=None, # the backend asked for, for the message; default: `package`
            ):
@@ -57,13 +59,14 @@ def require(package:str, # 'onnxruntime' or 'openvino': the Python package, also
     except ImportError:
         raise BadInput(f"backend {backend or package!r} needs the {package} package: pip install 'simplepose[{package}]'") from None
 
+# %% ../nbs/08_backends.ipynb #386e4ede
 def installed(package:str|None) -> bool:
     "Whether a Python package can be imported (None, torch's routes: always)"
     if package is None: return True
     try: return importlib.util.find_spec(package) is not None
     except (ImportError, ValueError): return False
 
-# %% ../nbs/08_backends.ipynb #3c35e9fc
+# %% ../nbs/08_backends.ipynb #872aca38
 class FinalMap(nn.Module):
     "A network reduced to the finest output of its last stack"
     def __init__(self, model:nn.Module):
@@ -71,6 +74,7 @@ class FinalMap(nn.Module):
         self.model = model
     def forward(self, x): return self.model(x)[-1][0]
 
+# %% ../nbs/08_backends.ipynb #7a27b312
 def model_device(model) -> torch.device:
     "Device of `model`'s first parameter or buffer (CPU if it has none)"
     for t in (*model.parameters(), *model.buffers()): return t.device
@@ -92,7 +96,7 @@ class TorchBackend:
 
     def __repr__(self): return f'TorchBackend({self.name})'
 
-# %% ../nbs/08_backends.ipynb #26124f26
+# %% ../nbs/08_backends.ipynb #aaed5371
 GRAPH_OPSET = 17
 
 def state_digest(model:nn.Module) -> str:
@@ -104,8 +108,10 @@ def state_digest(model:nn.Module) -> str:
         h.update(v.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
+# %% ../nbs/08_backends.ipynb #b0fad96a
 def _temp_cache() -> Path: return Path(tempfile.gettempdir())/f'simplepose-cache-{os.getuid() if hasattr(os, "getuid") else "user"}'
 
+# %% ../nbs/08_backends.ipynb #5d9a9641
 def cache_folder(weights=None) -> Path:
     "Where exported graphs go: `<weights>.cache` beside a weights file when it can be written there, else a folder in the temp dir"
     if weights is not None:
@@ -154,7 +160,7 @@ def graph_for(model:nn.Module, # the network (on any device; it is exported on t
     export_graph(model, path)
     return path, time.perf_counter() - t0
 
-# %% ../nbs/08_backends.ipynb #491112ad
+# %% ../nbs/08_backends.ipynb #d91bd41e
 class OnnxRuntimeBackend:
     "An ONNX graph in ONNX Runtime on the CPU: (N, 3, H, W) float32 → (N, C, h, w) float32"
     name = 'onnxruntime'
@@ -172,6 +178,7 @@ class OnnxRuntimeBackend:
 
     def __repr__(self): return f'OnnxRuntimeBackend({self.path.name})'
 
+# %% ../nbs/08_backends.ipynb #819731a9
 class OpenVinoBackend:
     "An ONNX graph compiled by OpenVINO for the CPU in f32 or bf16: (N, 3, H, W) float32 → (N, C, h, w) float32"
     def __init__(self, path, # ONNX file
@@ -189,7 +196,7 @@ class OpenVinoBackend:
 
     def __repr__(self): return f'OpenVinoBackend({self.name}, {self.path.name})'
 
-# %% ../nbs/08_backends.ipynb #b64b680f
+# %% ../nbs/08_backends.ipynb #e28bf197
 @dataclass(frozen=True)
 class Route:
     "One way to run a network: its engine, arithmetic, needs, and how to build the callable"
@@ -200,6 +207,7 @@ class Route:
     graph:bool = False  # runs the exported ONNX graph (on the CPU only), not the torch network
     def can_run_on(self, device) -> bool: return not self.graph or torch.device(device).type == 'cpu'
 
+# %% ../nbs/08_backends.ipynb #7461e2a4
 BACKENDS = {} # name → `Route`
 
 def register_backend(name:str, engine:str, precision:str, build, package:str=None, graph:bool=False):
@@ -207,6 +215,7 @@ def register_backend(name:str, engine:str, precision:str, build, package:str=Non
     if precision not in PRECISIONS: raise ValueError(f'precision must be one of {PRECISIONS}, not {precision!r}')
     BACKENDS[name] = Route(engine, precision, build, package, graph)
 
+# %% ../nbs/08_backends.ipynb #89a29349
 _DTYPES = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 for _p in PRECISIONS:
     register_backend('torch' if _p == 'fp32' else f'torch-{_p}', 'torch', _p, lambda m, g, p: TorchBackend(m, _DTYPES[p], name=f'torch{"" if p == "fp32" else "-" + p}'))
@@ -214,10 +223,11 @@ register_backend('onnxruntime', 'onnxruntime', 'fp32', lambda m, g, p: OnnxRunti
 for _p in ('fp32', 'bf16'):
     register_backend('openvino' if _p == 'fp32' else f'openvino-{_p}', 'openvino', _p, lambda m, g, p: OpenVinoBackend(g, p), 'openvino', graph=True)
 
-# %% ../nbs/08_backends.ipynb #9490b957
+# %% ../nbs/08_backends.ipynb #dd28ad83
 def _bad_name(backend) -> BadInput:
     return BadInput(f"backend must be 'auto' or one of {', '.join(BACKENDS)}, not {backend!r}")
 
+# %% ../nbs/08_backends.ipynb #1432e710
 def can_run(name:str, device) -> str:
     "Why the backend `name` cannot run on `device` (a short reason), or '' when it can"
     route = BACKENDS[name]
@@ -228,6 +238,35 @@ def can_run(name:str, device) -> str:
     if prec == 'bf16' and device.type == 'cuda' and not torch.cuda.is_bf16_supported(): return 'this GPU has no bfloat16'
     return ''
 
+# %% ../nbs/08_backends.ipynb #941a31d4
+AP_DROPS = {'openvino-bf16': -0.0003, 'torch-bf16': 0.0014}  # measured: see "Accuracy" below
+
+# %% ../nbs/08_backends.ipynb #95732647
+def _resolve_auto(precision:str, device:torch.device, from_file:bool, ap_drops:dict=None) -> str:
+    "The backend `auto` picks for `precision` ('auto' or one of `PRECISIONS`) on `device`; `BadInput` when none of that precision can run"
+    ap_drops = AP_DROPS if ap_drops is None else ap_drops
+    order = AUTO_CUDA if device.type == 'cuda' else AUTO_CPU if from_file else ('torch',)
+    usable = lambda n: n in BACKENDS and installed(BACKENDS[n].package) and not can_run(n, device)
+    if precision == 'auto':
+        order = [n for n in order if BACKENDS[n].precision == 'fp32' or ap_drops.get(n, 1.0) <= AP_DROP_BOUND or device.type == 'cuda']
+        return next(n for n in (*order, 'torch') if usable(n))
+    order = [n for n in (*order, f'torch-{precision}') if n in BACKENDS and BACKENDS[n].precision == precision]
+    if ok := [n for n in order if usable(n)]: return ok[0]
+    raise BadInput(f'precision {precision!r} cannot run here: {can_run(order[-1], device)}')
+
+# %% ../nbs/08_backends.ipynb #e78b3505
+def _with_precision(backend:str, precision:str) -> str:
+    "The variant of `backend`'s engine in arithmetic `precision` ('auto': `backend` itself); `BadInput` when they disagree"
+    engine, prec = BACKENDS[backend].engine, BACKENDS[backend].precision
+    if precision != 'auto' and precision != prec:
+        named = next((n for n, r in BACKENDS.items() if r.engine == engine and r.precision == precision), None)
+        if named is None or BACKENDS[backend].precision != 'fp32':
+            raise BadInput(f"backend {backend!r} and precision {precision!r} disagree: {engine} has "
+                           f"{' and '.join(r.precision for r in BACKENDS.values() if r.engine == engine)}; give the backend alone")
+        backend = named
+    return backend
+
+# %% ../nbs/08_backends.ipynb #c99c3bc3
 def resolve_backend(backend:str='auto', # a name of `BACKENDS` or 'auto'
                     precision:str='auto', # 'auto', 'fp32', 'fp16' or 'bf16': restricts 'auto', completes an engine name
                     device='cpu', # where the network runs
@@ -238,30 +277,12 @@ def resolve_backend(backend:str='auto', # a name of `BACKENDS` or 'auto'
     if precision not in ('auto', *PRECISIONS): raise BadInput(f"precision must be 'auto', 'fp32', 'fp16' or 'bf16', not {precision!r}")
     if backend != 'auto' and backend not in BACKENDS: raise _bad_name(backend)
     device = torch.device(device)
-    if backend == 'auto':
-        ap_drops = AP_DROPS if ap_drops is None else ap_drops
-        order = AUTO_CUDA if device.type == 'cuda' else AUTO_CPU if from_file else ('torch',)
-        usable = lambda n: n in BACKENDS and installed(BACKENDS[n].package) and not can_run(n, device)
-        if precision == 'auto':
-            order = [n for n in order if BACKENDS[n].precision == 'fp32' or ap_drops.get(n, 1.0) <= AP_DROP_BOUND or device.type == 'cuda']
-            return next(n for n in (*order, 'torch') if usable(n))
-        order = [n for n in (*order, f'torch-{precision}') if n in BACKENDS and BACKENDS[n].precision == precision]
-        if ok := [n for n in order if usable(n)]: return ok[0]
-        raise BadInput(f'precision {precision!r} cannot run here: {can_run(order[-1], device)}')
-    engine, prec = BACKENDS[backend].engine, BACKENDS[backend].precision
-    if precision != 'auto' and precision != prec:
-        named = next((n for n, r in BACKENDS.items() if r.engine == engine and r.precision == precision), None)
-        if named is None or BACKENDS[backend].precision != 'fp32':
-            raise BadInput(f"backend {backend!r} and precision {precision!r} disagree: {engine} has "
-                           f"{' and '.join(r.precision for r in BACKENDS.values() if r.engine == engine)}; give the backend alone")
-        backend = named
+    if backend == 'auto': return _resolve_auto(precision, device, from_file, ap_drops)
+    backend = _with_precision(backend, precision)
     if why := can_run(backend, device): raise BadInput(f'backend {backend!r} cannot run here: {why}')
     return backend
 
-# %% ../nbs/08_backends.ipynb #941a31d4
-AP_DROPS = {'openvino-bf16': -0.0003, 'torch-bf16': 0.0014}  # measured: see "Accuracy" below
-
-# %% ../nbs/08_backends.ipynb #a89a3fc1
+# %% ../nbs/08_backends.ipynb #0ded90ec
 def make_backend(name:str, # a resolved backend name (`resolve_backend`)
                  model:nn.Module, # the network, already on its device
                  weights=None, # the file its weights came from (cache beside it), or None
@@ -275,6 +296,7 @@ def make_backend(name:str, # a resolved backend name (`resolve_backend`)
     backend.exported = secs
     return backend
 
+# %% ../nbs/08_backends.ipynb #aad27eea
 def check_graph(backend, model:nn.Module, graph:Path, precision:str='fp32'):
     "Compare a freshly exported `graph` run by `backend` with torch on a new input; delete it and raise `BadInput` if they differ"
     stride = getattr(model, 'stride', 64)

@@ -18,7 +18,7 @@ __all__ = ['positive', 'non_negative', 'fraction', 'open_fraction', 'byte', 'PAP
            'AugmentSettings', 'ModelSettings', 'LossSettings', 'TrainSettings', 'DecodeSettings', 'Config',
            'configured', 'config_options']
 
-# %% ../nbs/00c_config.ipynb #7c5f6957
+# %% ../nbs/00c_config.ipynb #825a3401
 @dataclass(frozen=True)
 class Rule:
     "What a field's value must be: `test(value)` is true when it is; `says` finishes the sentence 'must be …'"
@@ -28,11 +28,14 @@ class Rule:
     count:int = None     # the number of values of a tuple, when fixed
     def __call__(self, v) -> bool: return bool(self.test(v))
 
+# %% ../nbs/00c_config.ipynb #087c3e31
 positive = Rule(lambda v: v > 0, 'positive')
 non_negative = Rule(lambda v: v >= 0, '≥ 0')
 fraction = Rule(lambda v: 0 <= v <= 1, 'between 0 and 1')
 open_fraction = Rule(lambda v: 0 < v < 1, 'strictly between 0 and 1')
 byte = Rule(lambda v: 0 <= v <= 255, 'between 0 and 255')
+
+# %% ../nbs/00c_config.ipynb #695e0ee5
 def one_of(*xs) -> Rule: return Rule(lambda v: v in xs, 'one of ' + ', '.join(map(repr, xs)), choices=xs)
 def each(rule:Rule, n:int=None) -> Rule:
     "A rule for a tuple: `n` values (any number ≥ 1 when None), each following `rule`"
@@ -143,9 +146,10 @@ class TrainSettings:
     workers:Annotated[int, non_negative] = 2     # loader worker processes per training process
     train_minutes:Annotated[float, non_negative] = 0. # wall-time budget of a training run, minutes; 0: none (ours: the quickstart's bound)
 
-# %% ../nbs/00c_config.ipynb #a0e349d0
+# %% ../nbs/00c_config.ipynb #32b746b5
 PAPER_SCALES = (0.5, 1.0, 1.5, 2.0, 3.0) # the original's evaluation scales
 
+# %% ../nbs/00c_config.ipynb #5a93b093
 @dataclass(frozen=True)
 class DecodeSettings:
     "Scales, flip, peaks and grouping"
@@ -181,7 +185,7 @@ class Config(*reversed(_GROUPS)):
         if self.input_size % self.max_downsample: raise BadInput(f'input_size = {self.input_size}: must be a multiple of max_downsample ({self.max_downsample})')
         if self.scale_min > self.scale_max: raise BadInput(f'scale_min = {self.scale_min}: must be ≤ scale_max ({self.scale_max})')
 
-# %% ../nbs/00c_config.ipynb #6ac6b9e9
+# %% ../nbs/00c_config.ipynb #b7e39e59
 @functools.lru_cache(None)
 def _spec(cls) -> dict:
     "Field name → (type, rule or None) of a settings dataclass"
@@ -191,8 +195,10 @@ def _spec(cls) -> dict:
         out[name] = (getattr(hint, '__origin__', hint), next((m for m in meta if isinstance(m, Rule)), None))
     return out
 
+# %% ../nbs/00c_config.ipynb #2a53c78c
 def _number(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
+# %% ../nbs/00c_config.ipynb #b53907c4
 def _checked(name:str, v, kind:type, rule:Rule|None):
     "`v` as field `name` stores it (float for `float`, tuple for `tuple`); `BadInput` naming the field when it is not one"
     given = v
@@ -263,9 +269,10 @@ def configured(cfg:Config=None, # the base configuration; default `CFG`
     cfg = CFG if cfg is None else cfg
     return cfg.replace(**overrides) if overrides else cfg
 
-# %% ../nbs/00c_config.ipynb #0c97299d
+# %% ../nbs/00c_config.ipynb #d2b69358
 CLI_NAMES = dict(input_size='size', batch_size='bs', weight_decay='wd', predict_batch_size='batch_size') # fields whose options have a shorter name
 
+# %% ../nbs/00c_config.ipynb #7927b49f
 @functools.lru_cache(None)
 def _field_docs() -> dict:
     "Field → the comment beside it (read from the installed module's source, which a notebook's cells may lack)"
@@ -273,6 +280,7 @@ def _field_docs() -> dict:
     from simplepose import config
     return {k: v for g in config._GROUPS for k, v in docments(g).items() if k != 'return'}
 
+# %% ../nbs/00c_config.ipynb #a838a50d
 def _option(name:str, base:Config, source:str=None):
     "The annotation and default of the command-line option for field `name`"
     kind, rule = _spec(Config)[name]
@@ -286,6 +294,27 @@ def _option(name:str, base:Config, source:str=None):
         return Annotated[elem, doc, dict(nargs=rule.count if rule and rule.count else '+')]
     return Annotated[kind, doc, dict(choices=list(rule.choices)) if rule and rule.choices else {}]
 
+# %% ../nbs/00c_config.ipynb #3d68c9d7
+def _options_signature(f, names:dict, base:Config, source:str=None) -> inspect.Signature:
+    "`f`'s signature without its `**overrides`, with an option per field of `names` (field → option name)"
+    sig = inspect.signature(f, eval_str=True)
+    scope = {**getattr(getattr(f, '__delwrap__', None), '__globals__', {}), **getattr(f, '__globals__', {})}
+    def ev(a): return eval(a, scope) if isinstance(a, str) else a  # annotations a `@delegates` signature copied as text
+    own = [p.replace(annotation=ev(p.annotation)) for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    extra = [inspect.Parameter(opt, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_option(field, base, source))
+             for field, opt in names.items()]
+    return sig.replace(parameters=own + extra)
+
+# %% ../nbs/00c_config.ipynb #ee33affe
+def _given_options(names:dict, kwargs:dict) -> dict:
+    "The options of `names` (field → option name) that `kwargs` gives, popped from it, by field; `BadInput` naming a bad one"
+    given = {field: v for field, opt in names.items() if (v := kwargs.pop(opt, None)) is not None}
+    for field, v in given.items():
+        try: _checked(field, v, *_spec(Config)[field])
+        except BadInput as e: raise BadInput(f'--{names[field].replace("_", "-")} ' + str(e).split(' = ', 1)[1]) from None
+    return given
+
+# %% ../nbs/00c_config.ipynb #191635b9
 def config_options(*fields:str, # Config fields, each `field` or `field:option_name`
                    base:Config=None, # the configuration whose values the help shows; default `CFG`
                    source:str=None, # where the command takes its base from, for the help ("checkpoint": "default: the checkpoint's, else 512")
@@ -294,19 +323,11 @@ def config_options(*fields:str, # Config fields, each `field` or `field:option_n
     base = CFG if base is None else base
     names = dict(f.split(':') if ':' in f else (f, CLI_NAMES.get(f, f)) for f in fields)
     def deco(f):
-        sig = inspect.signature(f, eval_str=True)
-        scope = {**getattr(getattr(f, '__delwrap__', None), '__globals__', {}), **getattr(f, '__globals__', {})}
-        def ev(a): return eval(a, scope) if isinstance(a, str) else a  # annotations a `@delegates` signature copied as text
-        own = [p.replace(annotation=ev(p.annotation)) for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-        extra = [inspect.Parameter(opt, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_option(field, base, source))
-                 for field, opt in names.items()]
+        sig = _options_signature(f, names, base, source)
         @functools.wraps(f)
         def _inner(*args, **kwargs):
-            given = {field: v for field, opt in names.items() if (v := kwargs.pop(opt, None)) is not None}
-            for field, v in given.items():
-                try: _checked(field, v, *_spec(Config)[field])
-                except BadInput as e: raise BadInput(f'--{names[field].replace("_", "-")} ' + str(e).split(' = ', 1)[1]) from None
+            given = _given_options(names, kwargs)
             return f(*args, **kwargs, **given)
-        _inner.__signature__ = sig.replace(parameters=own + extra)
+        _inner.__signature__ = sig
         return _inner
     return deco

@@ -27,7 +27,7 @@ __all__ = ['SOURCES', 'keypoint_category', 'seg_area', 'check_annotation', 'vali
            'main_persons', 'person_mask', 'person_masks', 'CocoSource', 'image_key', 'show_sample', 'StoreReport',
            'prepare_store', 'H5Store', 'register_source', 'open_source', 'prepare_cli']
 
-# %% ../nbs/02_data.ipynb #6e487ad6
+# %% ../nbs/02_data.ipynb #625cc9aa
 def _json_kind(x) -> str:
     "How JSON calls the type of `x`"
     return {dict: 'an object', list: 'an array', str: 'a string', bool: 'a boolean', type(None): 'null'}.get(type(x), 'a number')
@@ -35,6 +35,7 @@ def _json_kind(x) -> str:
 def _is_int(x) -> bool: return isinstance(x, int) and not isinstance(x, bool)
 def _is_num(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool)
 
+# %% ../nbs/02_data.ipynb #0815a6fb
 def _check_structure(coco, path):
     "`BadInput` unless `coco` is an object with `images` (not empty), `annotations` and `categories` lists"
     if not isinstance(coco, dict):
@@ -44,6 +45,7 @@ def _check_structure(coco, path):
         if not isinstance(coco[k], list): raise BadInput(f'{path}: "{k}" is {_json_kind(coco[k])}, not an array')
     if not coco['images']: raise BadInput(f'{path}: lists no images')
 
+# %% ../nbs/02_data.ipynb #31771a55
 def keypoint_category(coco:dict, path='annotations') -> dict:
     "The category that names keypoints (the first one that does); `BadInput` if none does"
     for c in coco['categories']:
@@ -87,7 +89,7 @@ def _check_keypoints(kp, names:list, width:int, height:int, where:str, tally:Tal
     kp[~labelled | odd | nan | out] = 0
     return kp, int(labelled.sum())
 
-# %% ../nbs/02_data.ipynb #f8b0b542
+# %% ../nbs/02_data.ipynb #2911b255
 def _check_segmentation(seg, width:int, height:int, where:str, tally:Tally):
     "The usable part of `seg` (polygons or RLE), or None: the box is then the mask"
     if seg is None or seg == []: return None
@@ -104,13 +106,24 @@ def _check_segmentation(seg, width:int, height:int, where:str, tally:Tally):
                      + ('' if good else ', so its box is its mask'))
     return good or None
 
+# %% ../nbs/02_data.ipynb #02beae37
 def seg_area(seg, box, width:int, height:int) -> tuple:
     "`(area, how)`: the pixel area of segmentation `seg`, or of box `box` (x, y, w, h) when `seg` is None"
     if seg is None: return float(box[2] * box[3]), "its box's w×h"
     rle = mask_utils.frPyObjects(seg, height, width) if isinstance(seg, list) or isinstance(seg.get('counts'), list) else seg
     return float(mask_utils.area(mask_utils.merge(rle) if isinstance(rle, list) else rle)), "its segmentation's pixel area"
 
-# %% ../nbs/02_data.ipynb #fb2f13d7
+# %% ../nbs/02_data.ipynb #ecb94b4e
+def _check_area(ann:dict, seg, box, width:int, height:int, where:str, tally:Tally) -> float:
+    "`ann`'s area if it is a positive number, else `seg_area`'s"
+    area = ann.get('area')
+    if not (_is_num(area) and np.isfinite(area) and area > 0):
+        new, how = seg_area(seg, box, width, height)
+        if 'area' in ann: tally.repair(f'{where}: area {area} is not a positive number; recomputed as {how} ({new:.0f})')
+        area = new
+    return area
+
+# %% ../nbs/02_data.ipynb #2db08dbb
 def check_annotation(ann:dict, image:dict, # one COCO annotation and its image's entry
                      names:list, # the keypoint names of the category
                      path='annotations', # the file, for the messages
@@ -129,18 +142,14 @@ def check_annotation(ann:dict, image:dict, # one COCO annotation and its image's
     if given is not None and given != labelled:
         tally.repair(f'{where}: num_keypoints {given} disagrees with its {labelled} labelled keypoints; set to {n}')
     seg = _check_segmentation(ann.get('segmentation'), w, h, where, tally)
-    area = ann.get('area')
-    if not (_is_num(area) and np.isfinite(area) and area > 0):
-        new, how = seg_area(seg, box, w, h)
-        if 'area' in ann: tally.repair(f'{where}: area {area} is not a positive number; recomputed as {how} ({new:.0f})')
-        area = new
+    area = _check_area(ann, seg, box, w, h, where, tally)
     out = {k: v for k, v in ann.items() if k != 'segmentation'}
     out.update(bbox=[float(b) for b in box], keypoints=kp.ravel().tolist(), num_keypoints=n, area=float(area),
                iscrowd=int(bool(ann.get('iscrowd', 0))))
     if seg is not None: out['segmentation'] = seg
     return out
 
-# %% ../nbs/02_data.ipynb #a2b89443
+# %% ../nbs/02_data.ipynb #a269fdd1
 def _validate_annotations(coco:dict, cat:dict, images:dict, listed:set, path, tally:Tally) -> list:
     "The clean annotations of `cat` on `images`; one line for the others, and for each annotation skipped or repaired"
     anns, seen, others, no_area = [], set(), collections.Counter(), []
@@ -165,6 +174,7 @@ def _validate_annotations(coco:dict, cat:dict, images:dict, listed:set, path, ta
                      "each is its segmentation's pixel area, or its box's w×h when it has none")
     return anns
 
+# %% ../nbs/02_data.ipynb #801836c3
 def validate_coco(coco, # a parsed COCO keypoint JSON
                   path='annotations', # its file, for the messages
                   tally:Tally=None, # receives one line per item skipped or repaired; counts the annotations kept
@@ -216,7 +226,7 @@ def main_persons(persons:list, # from `to_person`, in annotation order
         chosen.append(i)
     return chosen
 
-# %% ../nbs/02_data.ipynb #d3c6b9c2
+# %% ../nbs/02_data.ipynb #05351ebb
 def person_mask(p:dict, height:int, width:int) -> np.ndarray:
     "Binary uint8 (H, W) mask of person `p`'s segmentation (its box when it has none)"
     seg = p.get('segmentation')
@@ -228,6 +238,7 @@ def person_mask(p:dict, height:int, width:int) -> np.ndarray:
     else: rle = seg
     return mask_utils.decode(rle)
 
+# %% ../nbs/02_data.ipynb #15000ffa
 def person_masks(persons:list, height:int, width:int) -> tuple:
     "`(mask_miss, mask_all)`, uint8 (H, W): 255 = use / 0 = ignore, and 255 = person or crowd"
     people, ignore, crowds = (np.zeros((height, width), bool) for _ in range(3))
@@ -250,7 +261,7 @@ def _record(info:dict, people:np.ndarray, image:np.ndarray, mask_miss:np.ndarray
                 objpos=np.asarray(info['objpos'], np.float32), scale_provided=float(info['scale_provided']),
                 image_id=int(info['image_id']), ann_id=int(info['ann_id']))
 
-# %% ../nbs/02_data.ipynb #f5efd384
+# %% ../nbs/02_data.ipynb #d14d912a
 class CocoSource:
     "Training samples straight from a COCO person-keypoint JSON and its image folder, one per main person"
     def __init__(self, ann_file, # COCO person-keypoint JSON
@@ -267,28 +278,39 @@ class CocoSource:
         images = {im['id']: dict(id=im['id'], file=self.image_dir/im['file_name'], width=im['width'], height=im['height'], persons=[])
                   for im in coco['images']}
         for a in coco['annotations']: images[a['image_id']]['persons'].append(to_person(a, self.skeleton))
-        self.n_images, self.images, self.samples, self.without_samples = len(images), [], [], 0
-        for im in images.values():
-            im['mains'] = main_persons(im['persons'], cfg)
-            im['keyed'] = [j for j, p in enumerate(im['persons']) if p['num_keypoints'] > 0 and not p['iscrowd']]
-            if not im['mains']: self.without_samples += 1
-            elif not im['file'].is_file(): self._skip(im, 'no such file')
-            else:
-                self.samples += [(len(self.images), m) for m in im['mains']]
-                self.images.append(im)
+        self._list_samples(images)
 
-    def _skip(self, im:dict, why:str):
-        self.skipped[str(im['file'])] = why
-        self.image_tally.fail(f'{im["file"]}: {why} (image id {im["id"]}); its samples are skipped')
+# %% ../nbs/02_data.ipynb #078cba27
+@patch
+def _list_samples(self:CocoSource, images:dict):
+    "Keep the images that have a main person and a file, and list one sample per main person"
+    self.n_images, self.images, self.samples, self.without_samples = len(images), [], [], 0
+    for im in images.values():
+        im['mains'] = main_persons(im['persons'], self.cfg)
+        im['keyed'] = [j for j, p in enumerate(im['persons']) if p['num_keypoints'] > 0 and not p['iscrowd']]
+        if not im['mains']: self.without_samples += 1
+        elif not im['file'].is_file(): self._skip(im, 'no such file')
+        else:
+            self.samples += [(len(self.images), m) for m in im['mains']]
+            self.images.append(im)
 
-    def __len__(self): return len(self.samples)
-    def __repr__(self): return f'{type(self).__name__}({self.ann_file}: {len(self)} samples from {len(self.images)} images)'
+@patch
+def _skip(self:CocoSource, im:dict, why:str):
+    self.skipped[str(im['file'])] = why
+    self.image_tally.fail(f'{im["file"]}: {why} (image id {im["id"]}); its samples are skipped')
 
-# %% ../nbs/02_data.ipynb #695c1cea
+# %% ../nbs/02_data.ipynb #8cb1927e
+@patch
+def __len__(self:CocoSource): return len(self.samples)
+@patch
+def __repr__(self:CocoSource): return f'{type(self).__name__}({self.ann_file}: {len(self)} samples from {len(self.images)} images)'
+
+# %% ../nbs/02_data.ipynb #6b54a076
 def image_key(image_id:int) -> str:
     "The store's name for an image: its id in 12 digits, as COCO file names"
     return f'{image_id:012d}'
 
+# %% ../nbs/02_data.ipynb #e9a5589d
 @patch
 def info(self:CocoSource, i:int) -> dict:
     "JSON-able metadata of sample `i`: image key and id, main person's annotation id and place among the people, objpos, scale"
@@ -299,17 +321,20 @@ def info(self:CocoSource, i:int) -> dict:
                 persons=[im['persons'][j]['id'] for j in im['keyed']],
                 objpos=np.float32(_centre(main)).tolist(), scale_provided=float(main['bbox'][3]) / self.store_image_size)
 
+# %% ../nbs/02_data.ipynb #f3ee7cef
 @patch
 def people(self:CocoSource, e:int) -> np.ndarray:
     "Keypoints (Q, K, 3) of image entry `e`'s non-crowd people with keypoints, in annotation order"
     return np.stack([self.images[e]['persons'][j]['joints'] for j in self.images[e]['keyed']])
 
+# %% ../nbs/02_data.ipynb #7eb2829f
 @patch
 def read(self:CocoSource, e:int) -> tuple:
     "`(image, mask_miss, mask_all)` of image entry `e`"
     im = self.images[e]
     return (read_image(im['file'], im['width'], im['height']), *person_masks(im['persons'], im['height'], im['width']))
 
+# %% ../nbs/02_data.ipynb #29e74b90
 @patch
 def __getitem__(self:CocoSource, i:int) -> dict:
     e = self.samples[i][0]
@@ -331,7 +356,7 @@ def show_sample(r:dict, ax=None, title:str=None):
     ax.axis('off')
     return ax
 
-# %% ../nbs/02_data.ipynb #6126cd92
+# %% ../nbs/02_data.ipynb #b1691f50
 @dataclass
 class StoreReport:
     "What `prepare_store` did"
@@ -346,19 +371,23 @@ class StoreReport:
     mb_per_image:float   # store size / images stored
     seconds:float
 
-    @property
-    def exit_code(self) -> int:
-        "0 when every annotation and image was used (repairs aside), 1 otherwise"
-        return max(self.tally.exit_code, self.image_tally.exit_code)
+# %% ../nbs/02_data.ipynb #d1342371
+@patch(as_prop=True)
+def exit_code(self:StoreReport) -> int:
+    "0 when every annotation and image was used (repairs aside), 1 otherwise"
+    return max(self.tally.exit_code, self.image_tally.exit_code)
 
-    def __str__(self):
-        return (f'{self.path}: {self.samples} samples from {self.images_stored} images ({self.mb_per_image:.3f} MB/image), '
-                f'{self.without_samples} images without a main person; {self.tally}; {self.image_tally}; {self.seconds:.1f} s')
-    def _repr_markdown_(self):
-        rows = ''.join(f'\n| {k} | {v} |' for k, v in self.skipped.items())
-        return str(self) + (f'\n\n| skipped | why |\n|---|---|{rows}' if rows else '')
+# %% ../nbs/02_data.ipynb #0bfc8178
+@patch
+def __str__(self:StoreReport):
+    return (f'{self.path}: {self.samples} samples from {self.images_stored} images ({self.mb_per_image:.3f} MB/image), '
+            f'{self.without_samples} images without a main person; {self.tally}; {self.image_tally}; {self.seconds:.1f} s')
+@patch
+def _repr_markdown_(self:StoreReport):
+    rows = ''.join(f'\n| {k} | {v} |' for k, v in self.skipped.items())
+    return str(self) + (f'\n\n| skipped | why |\n|---|---|{rows}' if rows else '')
 
-# %% ../nbs/02_data.ipynb #bfb28d7a
+# %% ../nbs/02_data.ipynb #cfebf634
 _FORMAT = 'simplepose-store'
 
 def _new_store(f:h5py.File, src:CocoSource, image_format:str):
@@ -370,6 +399,7 @@ def _new_store(f:h5py.File, src:CocoSource, image_format:str):
     K = src.skeleton.n_keypoints
     f.create_dataset('people', (0, K, 3), np.float32, maxshape=(None, K, 3), chunks=(256, K, 3))
 
+# %% ../nbs/02_data.ipynb #0c7b74f9
 def _store_image(f:h5py.File, src:CocoSource, e:int, samples:list, pixels:tuple, data:bytes|None, mask_compression=None) -> list:
     "Write image entry `e` of `src` (its `(image, mask_miss, mask_all)`, or the file's bytes `data`) into store `f`; rows of its `samples`"
     im, (img, miss, everyone) = src.images[e], pixels
@@ -382,7 +412,22 @@ def _store_image(f:h5py.File, src:CocoSource, e:int, samples:list, pixels:tuple,
     people[q:] = src.people(e)
     return [json.dumps(dict(src.info(i), people=[q, q + n])) for i in samples]
 
-# %% ../nbs/02_data.ipynb #747633c1
+# %% ../nbs/02_data.ipynb #57500803
+def _write_images(f:h5py.File, src:CocoSource, by_image:dict, # image entry → its samples
+                  image_format:str, mask_compression, progress:bool, callback, desc:str) -> list:
+    "Write the images of `src` into store `f`; the rows of the samples of those written"
+    rows = []
+    for e, im in enumerate(tqdm(src.images, desc=desc, unit='image', disable=not progress)):
+        try: pixels, data = src.read(e), (im['file'].read_bytes() if image_format == 'file' else None)
+        except (BadInput, OSError) as x:
+            src._skip(im, str(x).removeprefix(f"{im['file']}: "))
+            continue
+        rows += _store_image(f, src, e, by_image[e], pixels, data, mask_compression)
+        src.image_tally.done()
+        if callback: callback(e, len(src.images))
+    return rows
+
+# %% ../nbs/02_data.ipynb #2fe99167
 def prepare_store(ann_file, # COCO person-keypoint JSON
                   image_dir, # folder the JSON's `file_name`s are relative to
                   out_path, # the store to write (`.h5`); replaced if it exists
@@ -398,18 +443,11 @@ def prepare_store(ann_file, # COCO person-keypoint JSON
     if image_format not in ('raw', 'file'): raise BadInput(f"image_format must be 'raw' or 'file', not {image_format!r}")
     t0, out = time.perf_counter(), writable_file(out_path)
     src = CocoSource(ann_file, image_dir, limit=limit, cfg=cfg, quiet=quiet)
-    rows, by_image = [], {}
+    by_image = {}
     for i, (e, _) in enumerate(src.samples): by_image.setdefault(e, []).append(i)
     with atomic_path(out) as tmp, h5py.File(tmp, 'w') as f:
         _new_store(f, src, image_format)
-        for e, im in enumerate(tqdm(src.images, desc=out.name, unit='image', disable=not progress)):
-            try: pixels, data = src.read(e), (im['file'].read_bytes() if image_format == 'file' else None)
-            except (BadInput, OSError) as x:
-                src._skip(im, str(x).removeprefix(f"{im['file']}: "))
-                continue
-            rows += _store_image(f, src, e, by_image[e], pixels, data, mask_compression)
-            src.image_tally.done()
-            if callback: callback(e, len(src.images))
+        rows = _write_images(f, src, by_image, image_format, mask_compression, progress, callback, out.name)
         if not rows: raise BadInput(f'{src.ann_file}: no samples (no image has a main person that could be read)')
         f.create_dataset('samples', data=np.array(rows, dtype=object), dtype=h5py.string_dtype())
         f.attrs.update(n_samples=len(rows), n_images=len(f['images']), complete=True)
@@ -417,23 +455,29 @@ def prepare_store(ann_file, # COCO person-keypoint JSON
     return StoreReport(out, src.n_images, stored, len(rows), src.without_samples, src.skipped, src.tally, src.image_tally,
                        out.stat().st_size / 2**20 / stored, time.perf_counter() - t0)
 
-# %% ../nbs/02_data.ipynb #554668a4
+# %% ../nbs/02_data.ipynb #f8c495da
+def _read_store(path:Path) -> tuple:
+    "`(attributes, sample rows, people)` of the complete store at `path`; `BadInput` naming it otherwise"
+    if not path.is_file():
+        tmp = leftover_tmp(path)
+        raise BadInput(f'{path}: no such store' + (f' ({tmp.name} beside it is what an interrupted simplepose-prepare leaves: run it again)' if tmp else ''))
+    try:
+        with h5py.File(path, 'r') as f:
+            attrs = dict(f.attrs)
+            ok = attrs.get('format') == _FORMAT and bool(attrs.get('complete')) and 'samples' in f
+            rows = [json.loads(r) for r in f['samples'].asstr()[()]] if ok else []
+            people = f['people'][()] if ok else None
+    except OSError as e: raise BadInput(f'{path}: not a readable HDF5 file ({e}); was its build interrupted?') from None
+    if not ok: raise BadInput(f'{path}: not a complete simplepose store (no completion mark: its build was '
+                              'interrupted or it was written by something else); build it again with simplepose-prepare')
+    return attrs, rows, people
+
+# %% ../nbs/02_data.ipynb #55888e7b
 class H5Store:
     "Training samples from a store written by `prepare_store`"
     def __init__(self, path):
         self.path = Path(path)
-        if not self.path.is_file():
-            tmp = leftover_tmp(self.path)
-            raise BadInput(f'{self.path}: no such store' + (f' ({tmp.name} beside it is what an interrupted simplepose-prepare leaves: run it again)' if tmp else ''))
-        try:
-            with h5py.File(self.path, 'r') as f:
-                self.attrs = dict(f.attrs)
-                ok = self.attrs.get('format') == _FORMAT and bool(self.attrs.get('complete')) and 'samples' in f
-                rows = [json.loads(r) for r in f['samples'].asstr()[()]] if ok else []
-                self.people = f['people'][()] if ok else None
-        except OSError as e: raise BadInput(f'{self.path}: not a readable HDF5 file ({e}); was its build interrupted?') from None
-        if not ok: raise BadInput(f'{self.path}: not a complete simplepose store (no completion mark: its build was '
-                                    'interrupted or it was written by something else); build it again with simplepose-prepare')
+        self.attrs, rows, self.people = _read_store(self.path)
         self.table = {k: np.array([r[k] for r in rows]) for k in ('image_id', 'ann_id', 'main', 'people', 'objpos', 'scale_provided')}
         self.table['objpos'] = self.table['objpos'].astype(np.float32)
         sk, cfg = self.attrs.get('skeleton'), self.attrs.get('config')
@@ -442,31 +486,41 @@ class H5Store:
         self.raw = self.attrs['image_format'] == 'raw'
         self._h5, self._pid = None, None
 
-    @property
-    def h5(self) -> h5py.File:
-        "The open file, opened on first use in this process"
-        if self._h5 is None or self._pid != os.getpid(): self._h5, self._pid = h5py.File(self.path, 'r'), os.getpid()
-        return self._h5
+# %% ../nbs/02_data.ipynb #74bbd851
+@patch(as_prop=True)
+def h5(self:H5Store) -> h5py.File:
+    "The open file, opened on first use in this process"
+    if self._h5 is None or self._pid != os.getpid(): self._h5, self._pid = h5py.File(self.path, 'r'), os.getpid()
+    return self._h5
 
-    def info(self, i:int) -> dict:
-        "Sample `i`'s metadata, as `CocoSource.info` gives it"
-        return {k: v for k, v in json.loads(self.h5['samples'][range(len(self))[i]]).items() if k != 'people'}
+# %% ../nbs/02_data.ipynb #fcbee302
+@patch
+def info(self:H5Store, i:int) -> dict:
+    "Sample `i`'s metadata, as `CocoSource.info` gives it"
+    return {k: v for k, v in json.loads(self.h5['samples'][range(len(self))[i]]).items() if k != 'people'}
 
-    def __getitem__(self, i:int) -> dict:
-        t = {k: v[i] for k, v in self.table.items()}
-        key = image_key(t['image_id'])
-        img = self.h5['images'][key][()]
-        img = img if self.raw else decode_image(img.tobytes(), f'{self.path}: image {key}')
-        masks = np.unpackbits(self.h5['masks'][key][()], axis=-1, count=img.shape[1])
-        np.multiply(masks, 255, out=masks)
-        return _record(t, self.people[slice(*t['people'])], img, *masks)
+@patch
+def __getitem__(self:H5Store, i:int) -> dict:
+    t = {k: v[i] for k, v in self.table.items()}
+    key = image_key(t['image_id'])
+    img = self.h5['images'][key][()]
+    img = img if self.raw else decode_image(img.tobytes(), f'{self.path}: image {key}')
+    masks = np.unpackbits(self.h5['masks'][key][()], axis=-1, count=img.shape[1])
+    np.multiply(masks, 255, out=masks)
+    return _record(t, self.people[slice(*t['people'])], img, *masks)
 
-    def __len__(self): return len(self.table['main'])
-    def __getstate__(self): return {**self.__dict__, '_h5': None, '_pid': None}
-    def close(self):
-        if self._h5 is not None and self._pid == os.getpid(): self._h5.close()
-        self._h5 = None
-    def __repr__(self): return f'{type(self).__name__}({self.path}: {len(self)} samples, {self.attrs["n_images"]} images, {self.attrs["image_format"]})'
+@patch
+def __len__(self:H5Store): return len(self.table['main'])
+
+# %% ../nbs/02_data.ipynb #b5dd728b
+@patch
+def __getstate__(self:H5Store): return {**self.__dict__, '_h5': None, '_pid': None}
+@patch
+def close(self:H5Store):
+    if self._h5 is not None and self._pid == os.getpid(): self._h5.close()
+    self._h5 = None
+@patch
+def __repr__(self:H5Store): return f'{type(self).__name__}({self.path}: {len(self)} samples, {self.attrs["n_images"]} images, {self.attrs["image_format"]})'
 
 # %% ../nbs/02_data.ipynb #8f1f0afe
 SOURCES = {} # name → (test(path) → bool, open(path, images, cfg) → source), in the order they are tried

@@ -13,17 +13,19 @@ from .skeleton import COCO, Skeleton, side_of
 __all__ = ['limb_colors', 'keypoint_colors', 'draw_people', 'show_image', 'show_heatmap', 'show_grid', 'overlay_heatmap',
            'draw_prediction']
 
-# %% ../nbs/00e_draw.ipynb #45f6e3a4
+# %% ../nbs/00e_draw.ipynb #978622c1
 def _side(names) -> int:
     "1 for left, -1 for right, 0 for the middle"
     sides = {side_of(n) for n in names}
     return sides.pop() if len(sides) == 1 else 0
 
+# %% ../nbs/00e_draw.ipynb #5003b04d
 def _pairs_names(skeleton) -> tuple:
     "`(1-based pairs, dataset keypoint names)` of a `Skeleton`, or of 1-based COCO pairs"
     if isinstance(skeleton, Skeleton): return skeleton.category_skeleton, skeleton.dataset_keypoints
     return skeleton, COCO.dataset_keypoints
 
+# %% ../nbs/00e_draw.ipynb #89c6d415
 def limb_colors(skeleton=COCO, # a `Skeleton` (its category's limbs) or 1-based pairs of COCO keypoints
                ) -> np.ndarray:
     "BGR colour `(n_limbs, 3)` per drawn limb: warm on the left, cool on the right"
@@ -37,11 +39,42 @@ def limb_colors(skeleton=COCO, # a `Skeleton` (its category's limbs) or 1-based 
     hsv[0, :, 1:] = 255
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0]
 
+# %% ../nbs/00e_draw.ipynb #8114c0ae
 def keypoint_colors(names=COCO.dataset_keypoints) -> np.ndarray:
     "BGR colour `(K, 3)` per keypoint: orange on the left, blue on the right, white in the middle"
     return np.array([[0, 80, 255], [255, 140, 0], [255, 255, 255]], np.uint8)[[{1: 0, -1: 1, 0: 2}[side_of(n)] for n in names]]
 
-# %% ../nbs/00e_draw.ipynb #f4c9c455
+# %% ../nbs/00e_draw.ipynb #55a9553f
+def _limb_polygon(xy0, xy1, stick:int) -> np.ndarray:
+    "The ellipse polygon of a limb from `xy0` to `xy1` with half-width `stick`, as the original's demo draws it"
+    (x0, y0), (x1, y1) = xy0, xy1
+    length, angle = np.hypot(x1 - x0, y1 - y0), np.degrees(np.arctan2(y1 - y0, x1 - x0))
+    return cv2.ellipse2Poly((int(round((x0 + x1) / 2)), int(round((y0 + y1) / 2))),
+                            (int(round(length / 2)), stick), int(round(angle)), 0, 360, 5)
+
+# %% ../nbs/00e_draw.ipynb #97d651b9
+def _draw_limbs(canvas:np.ndarray, P:np.ndarray, ok:np.ndarray, pairs, colors:np.ndarray, stick:int) -> np.ndarray:
+    "`canvas` with the limbs (1-based `pairs`) of people `P` whose ends are both `ok` blended in, one limb type at a time"
+    for k, (a, b) in enumerate(pairs):
+        sel = ok[:, a - 1] & ok[:, b - 1]
+        if not sel.any(): continue
+        cur = canvas.copy()
+        for p in P[sel]:
+            poly = _limb_polygon(p[a - 1, :2], p[b - 1, :2], stick)
+            cv2.fillConvexPoly(cur, poly, tuple(map(int, colors[k])), cv2.LINE_AA)
+        canvas = cv2.addWeighted(canvas, 0.4, cur, 0.6, 0)
+    return canvas
+
+# %% ../nbs/00e_draw.ipynb #44dac1d6
+def _draw_dots(canvas:np.ndarray, P:np.ndarray, ok:np.ndarray, kp_colors:np.ndarray, radius:int):
+    "Draw the keypoints of people `P` that are `ok` on `canvas`, in place"
+    for p, o in zip(P, ok):
+        for j in np.flatnonzero(o):
+            c = (int(round(p[j, 0])), int(round(p[j, 1])))
+            cv2.circle(canvas, c, radius, tuple(map(int, kp_colors[j])), -1, cv2.LINE_AA)
+            cv2.circle(canvas, c, radius, (0, 0, 0), 1, cv2.LINE_AA)
+
+# %% ../nbs/00e_draw.ipynb #e6ee8dac
 def draw_people(img:np.ndarray, # uint8 BGR image, not modified
                 people, # (P, D, 3) in the skeleton's dataset order: x, y, and `v` or a score
                 threshold:float=0., # draw keypoints whose third value is above this
@@ -59,25 +92,11 @@ def draw_people(img:np.ndarray, # uint8 BGR image, not modified
     radius = radius or stick + 1
     colors = limb_colors(skeleton) if colors is None else np.asarray(colors)
     ok = P[..., 2] > threshold
-    for k, (a, b) in enumerate(pairs):
-        sel = ok[:, a - 1] & ok[:, b - 1]
-        if not sel.any(): continue
-        cur = canvas.copy()
-        for p in P[sel]:
-            (x0, y0), (x1, y1) = p[a - 1, :2], p[b - 1, :2]
-            length, angle = np.hypot(x1 - x0, y1 - y0), np.degrees(np.arctan2(y1 - y0, x1 - x0))
-            poly = cv2.ellipse2Poly((int(round((x0 + x1) / 2)), int(round((y0 + y1) / 2))),
-                                    (int(round(length / 2)), stick), int(round(angle)), 0, 360, 5)
-            cv2.fillConvexPoly(cur, poly, tuple(map(int, colors[k])), cv2.LINE_AA)
-        canvas = cv2.addWeighted(canvas, 0.4, cur, 0.6, 0)
-    for p, o in zip(P, ok):
-        for j in np.flatnonzero(o):
-            c = (int(round(p[j, 0])), int(round(p[j, 1])))
-            cv2.circle(canvas, c, radius, tuple(map(int, kp_colors[j])), -1, cv2.LINE_AA)
-            cv2.circle(canvas, c, radius, (0, 0, 0), 1, cv2.LINE_AA)
+    canvas = _draw_limbs(canvas, P, ok, pairs, colors, stick)
+    _draw_dots(canvas, P, ok, kp_colors, radius)
     return canvas
 
-# %% ../nbs/00e_draw.ipynb #1ab4a7f9
+# %% ../nbs/00e_draw.ipynb #2e6b1e0b
 def show_image(img:np.ndarray, # uint8 BGR (H, W, 3) or grey (H, W)
                ax=None, title:str|None=None, figsize=(4, 4)):
     "Show a BGR image with matplotlib; returns the axes"
@@ -88,6 +107,7 @@ def show_image(img:np.ndarray, # uint8 BGR (H, W, 3) or grey (H, W)
     if title: ax.set_title(title, fontsize=9)
     return ax
 
+# %% ../nbs/00e_draw.ipynb #dcdd75b3
 def show_heatmap(img:np.ndarray, # uint8 BGR image
                  heatmap:np.ndarray, # 2-D map of any size, stretched over the image
                  ax=None, alpha:float=0.5, title:str|None=None, cmap:str='jet', vmax:float|None=None):
@@ -97,6 +117,7 @@ def show_heatmap(img:np.ndarray, # uint8 BGR image
     ax.imshow(hm, alpha=alpha, cmap=cmap, vmin=0, vmax=vmax or max(float(hm.max()), 1e-6))
     return ax
 
+# %% ../nbs/00e_draw.ipynb #9cac13f7
 def show_grid(images, ncols:int=4, titles=None, size:float=3.):
     "Show BGR `images` in a grid; returns the axes"
     import matplotlib.pyplot as plt
@@ -109,7 +130,7 @@ def show_grid(images, ncols:int=4, titles=None, size:float=3.):
     plt.tight_layout()
     return axs
 
-# %% ../nbs/00e_draw.ipynb #58febea3
+# %% ../nbs/00e_draw.ipynb #002a4a46
 def overlay_heatmap(img:np.ndarray, # uint8 BGR
                     heatmap:np.ndarray, # (H, W) values in [0, 1]
                     alpha:float=0.6) -> np.ndarray:
@@ -119,6 +140,7 @@ def overlay_heatmap(img:np.ndarray, # uint8 BGR
     w = (alpha * hm)[..., None]
     return np.rint(img * (1 - w) + color * w).astype(np.uint8)
 
+# %% ../nbs/00e_draw.ipynb #b77236a7
 def draw_prediction(img:np.ndarray, # uint8 BGR
                     people:list, # people found in it: each with `keypoints` (D, 3) in its skeleton's dataset order and a `skeleton`
                     heatmap:np.ndarray=None, # optional (H, W) map in [0, 1] laid under the people

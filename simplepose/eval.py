@@ -6,7 +6,7 @@ Docs: https://simplepose.github.io/simplepose/eval.html.md"""
 
 # %% auto #0
 __all__ = ['STAT_NAMES', 'CROWD_STAT_NAMES', 'CROWD_BOUNDS', 'result_order', 'to_coco_results', 'coco_api', 'check_results',
-           'has_crowd_index', 'crowdpose_areas', 'crowd_subsets', 'oks_sigmas', 'evaluate_coco', 'coco_gt_dict',
+           'oks_sigmas', 'has_crowd_index', 'crowdpose_areas', 'crowd_subsets', 'evaluate_coco', 'coco_gt_dict',
            'gt_skeleton', 'gt_people', 'run_oracle', 'joined_by_limbs', 'match_people', 'evaluate_model', 'eval_cli']
 
 # %% ../nbs/10_eval.ipynb #83de1c86
@@ -28,11 +28,12 @@ from .testing import oracle_outputs
 from .estimator import PoseEstimator, ESTIMATOR_OPTIONS, estimator_options
 from .parallel import Processes
 
-# %% ../nbs/10_eval.ipynb #d4e3a4f9
+# %% ../nbs/10_eval.ipynb #752cb911
 def result_order(skeleton:Skeleton, names) -> np.ndarray:
     "For each keypoint name of a ground truth, its index in `skeleton`'s network order (−1: the skeleton has no such keypoint)"
     return np.array([skeleton.index.get(n, -1) for n in names], np.intp)
 
+# %% ../nbs/10_eval.ipynb #c9416565
 def to_coco_results(people:np.ndarray, # (N, K, 3) x, y, keypoint score in original px (score 0: missing), `skeleton`'s network order
                     scores:np.ndarray, # (N,) person scores
                     image_id:int,
@@ -48,10 +49,8 @@ def to_coco_results(people:np.ndarray, # (N, K, 3) x, y, keypoint score in origi
     return [Person(p, s, keypoint_box(p), skeleton).to_coco(image_id, category_id)
             for p, s in zip(k, np.asarray(scores, np.float64).tolist())]
 
-# %% ../nbs/10_eval.ipynb #ab160ae4
+# %% ../nbs/10_eval.ipynb #d4b6e19c
 STAT_NAMES = ('AP', 'AP50', 'AP75', 'APm', 'APl', 'AR', 'AR50', 'AR75', 'ARm', 'ARl')
-CROWD_STAT_NAMES = ('AP_easy', 'AP_medium', 'AP_hard')
-CROWD_BOUNDS = (0.2, 0.8) # crowdposetools' split of `crowdIndex` (the CrowdPose paper states 0.1 and 0.8)
 
 def coco_api(gt, # ground truth: a COCO keypoint JSON path, its parsed dict, or a pycocotools `COCO`
              tally:Tally=None, # receives one line per item skipped or repaired; default: a new one that prints them
@@ -66,9 +65,10 @@ def coco_api(gt, # ground truth: a COCO keypoint JSON path, its parsed dict, or 
     with contextlib.redirect_stdout(io.StringIO()): c.createIndex()
     return c
 
-# %% ../nbs/10_eval.ipynb #c70ec9a4
+# %% ../nbs/10_eval.ipynb #2a53c78c
 def _number(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
+# %% ../nbs/10_eval.ipynb #c5cc777e
 def _read_results(path) -> list:
     "The parsed JSON of a results file; `BadInput` naming it if missing, empty or not JSON"
     p = Path(path)
@@ -78,6 +78,17 @@ def _read_results(path) -> list:
     try: return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise BadInput(f'{p}: not valid JSON ({e})') from None
 
+# %% ../nbs/10_eval.ipynb #071ff82e
+def _unusable(r:dict, cat:dict, k:int, ids:set) -> str:
+    "Why the result record `r` cannot be scored against the category `cat` with `k` keypoint values and the images `ids`; None if it can"
+    kp = r.get('keypoints')
+    if r.get('image_id') not in ids: return 'its image id is not in the ground truth'
+    elif r.get('category_id', cat['id']) != cat['id']: return f'category {r.get("category_id")} is not the keypoint category {cat["id"]}'
+    elif not isinstance(kp, list) or len(kp) != k: return f'{len(kp) if isinstance(kp, list) else "no list of"} keypoint values, expected {k}'
+    elif not all(map(_number, kp)): return 'keypoint values that are not finite numbers'
+    elif not _number(r.get('score')): return f'score {r.get("score")!r} is not a finite number'
+
+# %% ../nbs/10_eval.ipynb #92778fd8
 def check_results(results, # result records (list of dicts) or a results JSON path
                   coco, # the ground truth they are for (see `coco_api`)
                   tally:Tally=None, # receives one line per record left out; default: a new one that prints them
@@ -93,22 +104,24 @@ def check_results(results, # result records (list of dicts) or a results JSON pa
     k, ids, good = 3 * len(cat['keypoints']), set(coco.getImgIds()), []
     for n, r in enumerate(results):
         r = r if isinstance(r, dict) else {}
-        kp, where = r.get('keypoints'), f'{name}: result {n} (image {r.get("image_id")})'
-        if r.get('image_id') not in ids: why = 'its image id is not in the ground truth'
-        elif r.get('category_id', cat['id']) != cat['id']: why = f'category {r.get("category_id")} is not the keypoint category {cat["id"]}'
-        elif not isinstance(kp, list) or len(kp) != k: why = f'{len(kp) if isinstance(kp, list) else "no list of"} keypoint values, expected {k}'
-        elif not all(map(_number, kp)): why = 'keypoint values that are not finite numbers'
-        elif not _number(r.get('score')): why = f'score {r.get("score")!r} is not a finite number'
-        else: good.append(r); continue
-        tally.skip(f'{where}: {why}; skipped')
+        if (why := _unusable(r, cat, k, ids)) is None: good.append(r)
+        else: tally.skip(f'{name}: result {n} (image {r.get("image_id")}): {why}; skipped')
     return good
 
-# %% ../nbs/10_eval.ipynb #65769863
+# %% ../nbs/10_eval.ipynb #943b883f
+def oks_sigmas(category:dict) -> np.ndarray:
+    "The OKS sigma of each keypoint of a COCO keypoint category: a built-in skeleton's when the names are its, else `sigma_for` each"
+    names = tuple(category['keypoints'])
+    sk = built_in(names)
+    return sk.sigma_array.copy() if sk is not None else np.array([sigma_for(n) for n in names])
+
+# %% ../nbs/10_eval.ipynb #517bbee6
 def has_crowd_index(coco) -> bool:
     "Does every image of the ground truth (a pycocotools `COCO`) have CrowdPose's `crowdIndex`?"
     images = coco.dataset['images']
     return bool(images) and all(_number(im.get('crowdIndex')) for im in images)
 
+# %% ../nbs/10_eval.ipynb #7e9df87b
 def crowdpose_areas(coco):
     "A copy of the ground truth whose annotations' areas are CrowdPose's OKS scale, box height × width × 0.53"
     from pycocotools.coco import COCO
@@ -118,19 +131,26 @@ def crowdpose_areas(coco):
     with contextlib.redirect_stdout(io.StringIO()): c.createIndex()
     return c
 
+# %% ../nbs/10_eval.ipynb #9391ea39
+CROWD_STAT_NAMES = ('AP_easy', 'AP_medium', 'AP_hard')
+CROWD_BOUNDS = (0.2, 0.8) # crowdposetools' split of `crowdIndex` (the CrowdPose paper states 0.1 and 0.8)
+
 def crowd_subsets(coco, img_ids, bounds:tuple=CROWD_BOUNDS) -> tuple:
     "The ids among `img_ids` of the easy, medium and hard images by `crowdIndex`: below `bounds[0]`, below `bounds[1]`, the rest"
     ci = {im['id']: im['crowdIndex'] for im in coco.dataset['images']}
     ids = [i for i in img_ids if i in ci]
     return ([i for i in ids if ci[i] < bounds[0]], [i for i in ids if bounds[0] <= ci[i] < bounds[1]], [i for i in ids if ci[i] >= bounds[1]])
 
+# %% ../nbs/10_eval.ipynb #e34f70ee
 def _labelled(gt, img_ids) -> bool:
     "Is there a person with labelled keypoints in these images of the ground truth?"
     return bool(img_ids) and any(a['num_keypoints'] > 0 and not a['iscrowd'] for a in gt.loadAnns(gt.getAnnIds(imgIds=img_ids)))
 
+# %% ../nbs/10_eval.ipynb #6fdd530d
 def _load_results(gt, results):
     with contextlib.redirect_stdout(io.StringIO()): return gt.loadRes(results)
 
+# %% ../nbs/10_eval.ipynb #eccf9770
 def _keypoint_eval(gt, dt, img_ids):
     "A keypoint `COCOeval` over `img_ids` with the ground truth's OKS sigmas, evaluated and accumulated"
     from pycocotools.cocoeval import COCOeval
@@ -141,18 +161,37 @@ def _keypoint_eval(gt, dt, img_ids):
         ev.evaluate(); ev.accumulate()
     return ev
 
+# %% ../nbs/10_eval.ipynb #2945bcd3
 def _subset_ap(gt, dt, ids) -> float:
     "crowdposetools' AP of a subset of images: the mean of the whole precision table (−1 entries too), to 4 places; −1 for none"
     if not ids: return -1.0
     return round(float(np.mean(_keypoint_eval(gt, dt, ids).eval['precision'][:, :, :, 0, :])), 4)
 
-# %% ../nbs/10_eval.ipynb #8435be9c
-def oks_sigmas(category:dict) -> np.ndarray:
-    "The OKS sigma of each keypoint of a COCO keypoint category: a built-in skeleton's when the names are its, else `sigma_for` each"
-    names = tuple(category['keypoints'])
-    sk = built_in(names)
-    return sk.sigma_array.copy() if sk is not None else np.array([sigma_for(n) for n in names])
+# %% ../nbs/10_eval.ipynb #53958e7b
+def _evaluated_ids(gt, img_ids) -> list:
+    "`img_ids` as a list (default: every image of `gt`, sorted); `BadInput` if no person among them has labelled keypoints"
+    img_ids = sorted(gt.getImgIds()) if img_ids is None else list(img_ids)
+    if not _labelled(gt, img_ids):
+        raise BadInput(f'{getattr(gt, "source", "ground truth")}: no person with labelled keypoints in the {len(img_ids)} images '
+                       'evaluated, so AP is undefined')
+    return img_ids
 
+# %% ../nbs/10_eval.ipynb #19d7bcfd
+def _no_detections(gt, img_ids:list, crowd:bool, crowd_bounds:tuple, verbose:bool) -> dict:
+    "The numbers for no detections at all: 0, and −1 for a CrowdPose subset without labelled people"
+    if verbose: print('no detections: every AP and AR is 0')
+    subsets = crowd_subsets(gt, img_ids, crowd_bounds) if crowd else ()
+    return {**dict.fromkeys(STAT_NAMES, 0.0), **{n: 0.0 if _labelled(gt, ids) else -1.0 for n, ids in zip(CROWD_STAT_NAMES, subsets)}}
+
+# %% ../nbs/10_eval.ipynb #2efa072a
+def _standard_stats(gt, dt, img_ids) -> tuple:
+    "The ten standard numbers of the detections `dt` over `img_ids`, and pycocotools' table of them (a `StringIO`)"
+    ev = _keypoint_eval(gt, dt, img_ids)
+    table = io.StringIO()
+    with contextlib.redirect_stdout(table): ev.summarize()
+    return dict(zip(STAT_NAMES, map(float, ev.stats))), table
+
+# %% ../nbs/10_eval.ipynb #aa9f9ab0
 def evaluate_coco(gt, # ground truth: a COCO keypoint JSON path, dict or pycocotools `COCO`
                   results, # result records (list of dicts) or a results JSON path
                   img_ids=None, # images to evaluate; default: all images of `gt`
@@ -165,21 +204,12 @@ def evaluate_coco(gt, # ground truth: a COCO keypoint JSON path, dict or pycocot
     results = check_results(results, gt, tally)
     crowd = has_crowd_index(gt)
     if crowd: gt = crowdpose_areas(gt)
-    img_ids = sorted(gt.getImgIds()) if img_ids is None else list(img_ids)
-    if not _labelled(gt, img_ids):
-        raise BadInput(f'{getattr(gt, "source", "ground truth")}: no person with labelled keypoints in the {len(img_ids)} images '
-                       'evaluated, so AP is undefined')
+    img_ids = _evaluated_ids(gt, img_ids)
     wanted = set(img_ids)
     results = [r for r in results if r['image_id'] in wanted]
-    if not results:
-        if verbose: print('no detections: every AP and AR is 0')
-        subsets = crowd_subsets(gt, img_ids, crowd_bounds) if crowd else ()
-        return {**dict.fromkeys(STAT_NAMES, 0.0), **{n: 0.0 if _labelled(gt, ids) else -1.0 for n, ids in zip(CROWD_STAT_NAMES, subsets)}}
+    if not results: return _no_detections(gt, img_ids, crowd, crowd_bounds, verbose)
     dt = _load_results(gt, results)
-    ev = _keypoint_eval(gt, dt, img_ids)
-    table = io.StringIO()
-    with contextlib.redirect_stdout(table): ev.summarize()
-    stats = dict(zip(STAT_NAMES, map(float, ev.stats)))
+    stats, table = _standard_stats(gt, dt, img_ids)
     if crowd:
         stats.update(zip(CROWD_STAT_NAMES, [_subset_ap(gt, dt, ids) for ids in crowd_subsets(gt, img_ids, crowd_bounds)]))
         table.write(''.join(f' Average Precision  (AP) @[ IoU=0.50:0.95 | type={t:>6s} | maxDets= 20 ] = {stats[n]:.3f}\n'
@@ -207,11 +237,12 @@ def coco_gt_dict(people:list, # per image: (P, K, 3) keypoints in the skeleton's
                              keypoints=c.reshape(-1).tolist()))
     return dict(images=images, annotations=anns, categories=[skeleton.category()])
 
-# %% ../nbs/10_eval.ipynb #c753584c
+# %% ../nbs/10_eval.ipynb #5aa2554a
 def gt_skeleton(coco) -> Skeleton:
     "The skeleton the ground truth (a pycocotools `COCO` from `coco_api`) declares in its keypoint category"
     return Skeleton.from_coco(coco.dataset['categories'][0], getattr(coco, 'source', 'ground truth'))
 
+# %% ../nbs/10_eval.ipynb #4be0e4ff
 def gt_people(coco, image_id:int, skeleton:Skeleton=None, # default: `gt_skeleton(coco)`
              ) -> np.ndarray:
     "Non-crowd people with ≥ 1 labelled keypoint of one image, in the skeleton's network order with codes `(P, K, 3)`"
@@ -220,7 +251,27 @@ def gt_people(coco, image_id:int, skeleton:Skeleton=None, # default: `gt_skeleto
     kps = [a['keypoints'] for a in anns if not a.get('iscrowd', 0) and a.get('num_keypoints', 0) > 0]
     return sk.to_net(np.array(kps, np.float32).reshape(-1, 3 * len(sk.dataset_keypoints)))
 
-# %% ../nbs/10_eval.ipynb #c36250ed
+# %% ../nbs/10_eval.ipynb #69578590
+def _ideal_outputs(coco, iid:int, sk:Skeleton, codec:Codec, noise:float, rng_seed) -> tuple:
+    "The rendered outputs of image `iid`'s people, their geometry, and the image's (height, width)"
+    info = coco.imgs[iid]
+    hw = (info['height'], info['width'])
+    out, g = oracle_outputs(gt_people(coco, iid, sk), hw, noise, np.random.default_rng(rng_seed), codec)
+    return out, g, hw
+
+# %% ../nbs/10_eval.ipynb #b62f0a0d
+def _timed_records(codec:Codec, out, g, hw:tuple, iid:int, sk:Skeleton, category_id:int, repeat:int) -> tuple:
+    "One image's result records from its rendered outputs, and the fastest of `repeat` runs in seconds"
+    best = math.inf
+    for _ in range(max(repeat, 1)):
+        t0 = time.perf_counter()
+        maps = codec.fuse([out], [g], hw)
+        people, scores = codec.decode(maps)
+        recs = to_coco_results(people, scores, iid, sk, category_id=category_id)
+        best = min(best, time.perf_counter() - t0)
+    return recs, best
+
+# %% ../nbs/10_eval.ipynb #a8e21019
 def run_oracle(ann_file, # a COCO keypoint JSON of any skeleton; images are not read
                noise:float=0.0, # 0.03 for the noisy oracle
                seed:int=0, # noise seed; image i uses the stream (seed, i)
@@ -238,23 +289,15 @@ def run_oracle(ann_file, # a COCO keypoint JSON of any skeleton; images are not 
     ids = sorted(coco.getImgIds())[:limit]
     results, times = [], []
     for i, iid in enumerate(ids):
-        info = coco.imgs[iid]
-        hw = (info['height'], info['width'])
-        out, g = oracle_outputs(gt_people(coco, iid, sk), hw, noise, np.random.default_rng([seed, i]), codec)
-        best = math.inf
-        for _ in range(max(repeat, 1)):
-            t0 = time.perf_counter()
-            maps = codec.fuse([out], [g], hw)
-            people, scores = codec.decode(maps)
-            recs = to_coco_results(people, scores, iid, sk, category_id=cat['id'])
-            best = min(best, time.perf_counter() - t0)
+        out, g, hw = _ideal_outputs(coco, iid, sk, codec, noise, [seed, i])
+        recs, best = _timed_records(codec, out, g, hw, iid, sk, cat['id'], repeat)
         results += recs
         times.append(best)
     stats = evaluate_coco(coco, results, ids, verbose=verbose)
     return dict(stats, e2e_img_s=len(ids) / max(sum(times), 1e-9), e2e_ms=1000 * float(np.median(times)) if times else 0.0,
                 n_images=len(ids), n_people=len(results), skeleton=sk.name)
 
-# %% ../nbs/10_eval.ipynb #38746be0
+# %% ../nbs/10_eval.ipynb #b0348a07
 def joined_by_limbs(person, # (K, 3) keypoints with codes in the skeleton's network order
                     skeleton:Skeleton=COCO) -> bool:
     "Are the labelled keypoints of `person` one connected group under the skeleton's limbs with both ends labelled?"
@@ -269,6 +312,7 @@ def joined_by_limbs(person, # (K, 3) keypoints with codes in the skeleton's netw
         reached[lf[both & reached[lt]]] = True
     return bool((reached == lab).all())
 
+# %% ../nbs/10_eval.ipynb #f756383b
 def match_people(gt, # (P, K, 3) ground truth in network order with codes
                  people, # (N, K, 3) decoded x, y, score
                  skeleton:Skeleton=COCO, # whose K keypoints
@@ -284,7 +328,41 @@ def match_people(gt, # (P, K, 3) ground truth in network order with codes
         out[i] = d.max(1).min()
     return out
 
-# %% ../nbs/10_eval.ipynb #06b4bffc
+# %% ../nbs/10_eval.ipynb #7cfc2e4b
+def _as_estimator(model, cfg:Config, skeleton:Skeleton, overrides:dict) -> PoseEstimator:
+    "`model` if it is a `PoseEstimator`, else one around the network: one image per call, on the network's device"
+    return model if isinstance(model, PoseEstimator) else PoseEstimator(
+        model=model, cfg=cfg, device=model_device(model), skeleton=skeleton, **{'predict_batch_size': 1, **overrides})
+
+# %% ../nbs/10_eval.ipynb #fe9ad3af
+def _check_keypoints(names:list, sk:Skeleton, where:str, say:bool):
+    "`BadInput` if the skeleton `sk` has none of the keypoints `names` of the ground truth `where`; one line naming those it lacks if `say`"
+    if (missing := [n for n, i in zip(names, result_order(sk, names)) if i < 0]) == list(names):
+        raise BadInput(f'{where}: none of its keypoints ({", ".join(names[:4])}, …) is one of the model\'s skeleton {sk.name!r}')
+    if missing and say: print(f"{where}: the model's skeleton {sk.name!r} has no {', '.join(missing)}; scored as missing", file=sys.stderr)
+
+# %% ../nbs/10_eval.ipynb #4aaf64b9
+def _predict_images(est:PoseEstimator, coco, ids:list, image_dir, names:list, category_id:int, tally:Tally, progress:bool) -> list:
+    "`(image id, records)` of the images `ids` of the ground truth `coco`; one failure in `tally` per image that cannot be read"
+    from tqdm.auto import tqdm
+    bar = tqdm(total=len(ids), desc='simplepose-eval', unit='img', disable=not progress)
+    def read(iid): im = coco.imgs[iid]; return read_image(Path(image_dir)/im['file_name'], im['width'], im['height'])
+    def skip(msg): tally.fail(f'{msg}; skipped'); bar.update()
+    found = []
+    for iid, _, maps in est.stream(ids, read, skip):
+        found.append((iid, to_coco_results(*est.codec.decode(maps), iid, est.skeleton, names, category_id)))
+        tally.done(); bar.update()
+    bar.close()
+    return found
+
+# %% ../nbs/10_eval.ipynb #8029255f
+def _in_order(parts:list, # a list of `(image id, records)` per process
+              ids:list) -> list:
+    "The `(image id, records)` of all processes, in the order of `ids`"
+    order = {iid: i for i, iid in enumerate(ids)}
+    return sorted((f for fs in parts for f in fs), key=lambda f: order[f[0]])
+
+# %% ../nbs/10_eval.ipynb #3baf6b29
 def evaluate_model(model, # a `PoseEstimator`, or a network to run through one with the settings below
                    ann_file, # ground truth: a COCO keypoint JSON path, dict or pycocotools `COCO`
                    image_dir, # folder its `file_name`s are relative to
@@ -298,33 +376,44 @@ def evaluate_model(model, # a `PoseEstimator`, or a network to run through one w
                   ) -> tuple:
     "Result records of the estimator on the images of `ann_file`, the ids evaluated and the lines of the images skipped"
     procs = processes or Processes()
-    est = model if isinstance(model, PoseEstimator) else PoseEstimator(
-        model=model, cfg=cfg, device=model_device(model), skeleton=skeleton, **{'predict_batch_size': 1, **overrides})
+    est = _as_estimator(model, cfg, skeleton, overrides)
     coco = coco_api(ann_file)
     cat, sk = coco.dataset['categories'][0], est.skeleton
-    names, where = cat['keypoints'], getattr(coco, 'source', 'ground truth')
-    if (missing := [n for n, i in zip(names, result_order(sk, names)) if i < 0]) == list(names):
-        raise BadInput(f'{where}: none of its keypoints ({", ".join(names[:4])}, …) is one of the model\'s skeleton {sk.name!r}')
-    if missing and procs.main: print(f"{where}: the model's skeleton {sk.name!r} has no {', '.join(missing)}; scored as missing", file=sys.stderr)
+    _check_keypoints(cat['keypoints'], sk, getattr(coco, 'source', 'ground truth'), procs.main)
     ids = sorted(coco.getImgIds())[:limit]
     mine = procs.shard(ids, est.batch_size)
     tally = Tally('images') if tally is None else tally
     if not procs.main: tally.quiet = True
-    from tqdm.auto import tqdm
-    bar = tqdm(total=len(mine), desc='simplepose-eval', unit='img', disable=not progress or not procs.main)
-    def read(iid): im = coco.imgs[iid]; return read_image(Path(image_dir)/im['file_name'], im['width'], im['height'])
-    def skip(msg): tally.fail(f'{msg}; skipped'); bar.update()
-    found = []
-    for iid, _, maps in est.stream(mine, read, skip):
-        found.append((iid, to_coco_results(*est.codec.decode(maps), iid, sk, names, cat['id'])))
-        tally.done(); bar.update()
-    bar.close()
-    parts = procs.merge(tally, found=found)
-    order = {iid: i for i, iid in enumerate(ids)}
-    found = sorted((f for fs in parts['found'] for f in fs), key=lambda f: order[f[0]])
+    found = _predict_images(est, coco, mine, image_dir, cat['keypoints'], cat['id'], tally, progress and procs.main)
+    found = _in_order(procs.merge(tally, found=found)['found'], ids)
     return [r for _, recs in found for r in recs], [iid for iid, _ in found], tally.failed
 
-# %% ../nbs/10_eval.ipynb #77b877e9
+# %% ../nbs/10_eval.ipynb #6eed9548
+def _scored_results(results:str, weights:str, images:str, coco, tally:Tally, n_images:int) -> list:
+    "The usable records of the results file `results` for `coco`; `BadInput` if `--weights` or `--images` came with it"
+    if weights is not None or images is not None: raise BadInput('--results scores an existing file: leave out --weights and --images')
+    recs = check_results(results, coco, tally)
+    tally.done(n_images)
+    return recs
+
+# %% ../nbs/10_eval.ipynb #3bfe710e
+def _model_results(weights:str, images:str, out:str, coco, limit:int, quiet:bool, tally:Tally, procs:Processes, kwargs:dict) -> tuple:
+    "The records of the checkpoint `weights` on `images` and the ids evaluated; the records written to `out` if given"
+    if weights is None: raise BadInput('--weights is required (or --results FILE to score existing results)')
+    if images is None or not Path(images).is_dir(): raise BadInput(f'--images: {images}: not a folder of images')
+    if out is not None: writable_file(out)
+    est = estimator_options(weights, **{**kwargs, 'device': procs.device(kwargs.get('device', 'auto'))})
+    recs, ids, _ = evaluate_model(est, coco, images, limit=limit, progress=not quiet, tally=tally, processes=procs)
+    if out is not None and procs.main: print(f'wrote {write_json_atomic(recs, out)} ({len(recs)} people)')
+    return recs, ids
+
+# %% ../nbs/10_eval.ipynb #343959a4
+def _ap_line(stats:dict, n_people:int, tally:Tally) -> str:
+    "One line: AP, AR, AP easy/medium/hard if present, people, and the tally's counts"
+    crowd = ''.join(f" {n.split('_')[1]} {stats[n]:.3f}" for n in CROWD_STAT_NAMES if n in stats)
+    return f"AP {stats['AP']:.3f} AR {stats['AR']:.3f}{' (AP' + crowd + ')' if crowd else ''}: {n_people} people; {tally}"
+
+# %% ../nbs/10_eval.ipynb #06d11399
 @call_parse
 @one_line_errors
 @config_options(*ESTIMATOR_OPTIONS, source='weights')
@@ -343,20 +432,9 @@ def eval_cli(ann:Annotated[str, dict(required=True)]=None, # COCO keypoint JSON 
         gt_tally, tally = Tally('annotations', quiet=not procs.main), Tally('images', quiet=not procs.main)
         coco = coco_api(ann, gt_tally)
         ids = sorted(coco.getImgIds())[:limit]
-        if results is not None:
-            if weights is not None or images is not None: raise BadInput('--results scores an existing file: leave out --weights and --images')
-            recs = check_results(results, coco, tally)
-            tally.done(len(ids))
-        else:
-            if weights is None: raise BadInput('--weights is required (or --results FILE to score existing results)')
-            if images is None or not Path(images).is_dir(): raise BadInput(f'--images: {images}: not a folder of images')
-            if out is not None: writable_file(out)
-            est = estimator_options(weights, **{**kwargs, 'device': procs.device(kwargs.get('device', 'auto'))})
-            recs, ids, _ = evaluate_model(est, coco, images, limit=limit, progress=not quiet, tally=tally, processes=procs)
-            if out is not None and procs.main: print(f'wrote {write_json_atomic(recs, out)} ({len(recs)} people)')
-        if procs.main:
-            stats = evaluate_coco(coco, recs, ids, verbose=not quiet)
-            crowd = ''.join(f" {n.split('_')[1]} {stats[n]:.3f}" for n in CROWD_STAT_NAMES if n in stats)
-            print(f"AP {stats['AP']:.3f} AR {stats['AR']:.3f}{' (AP' + crowd + ')' if crowd else ''}: {len(recs)} people; {tally}")
+        if results is not None: recs = _scored_results(results, weights, images, coco, tally, len(ids))
+        else: recs, ids = _model_results(weights, images, out, coco, limit, quiet, tally, procs, kwargs)
+        stats = evaluate_coco(coco, recs, ids, verbose=not quiet) if procs.main else None # rank 0 scores; the others return None
+        if procs.main: print(_ap_line(stats, len(recs), tally))
     if gt_tally.exit_code or tally.exit_code: sys.exit(1)
     return stats

@@ -18,17 +18,23 @@ from .files import atomic_path
 # %% auto #0
 __all__ = ['to_bgr8', 'truncated_jpeg', 'c_stderr', 'decode_image', 'read_image', 'write_image']
 
-# %% ../nbs/00d_image.ipynb #a2b4d365
-def to_bgr8(img:np.ndarray, # (H, W), (H, W, 1|2|3|4); uint8, uint16, other ints or floats in [0, 1]
-            background:int=CFG.pad_value, # what transparent pixels become
-           ) -> np.ndarray:
-    "`img` as uint8 BGR (H, W, 3): grey repeated, 16-bit ÷ 257, floats × 255, alpha blended over `background`"
+# %% ../nbs/00d_image.ipynb #bcec2c66
+def _pixel_array(img) -> np.ndarray:
+    "`img` as an array `(H, W)` or `(H, W, 2|3|4)` of integers or floats; `ValueError` naming what it is otherwise"
     a = np.asarray(img)
     if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
         raise ValueError(f'unsupported pixel type {a.dtype}')
     if a.ndim == 3 and a.shape[2] == 1: a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (2, 3, 4)) or a.size == 0:
         raise ValueError(f'expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {a.shape}')
+    return a
+
+# %% ../nbs/00d_image.ipynb #1c03ebcf
+def to_bgr8(img:np.ndarray, # (H, W), (H, W, 1|2|3|4); uint8, uint16, other ints or floats in [0, 1]
+            background:int=CFG.pad_value, # what transparent pixels become
+           ) -> np.ndarray:
+    "`img` as uint8 BGR (H, W, 3): grey repeated, 16-bit ÷ 257, floats × 255, alpha blended over `background`"
+    a = _pixel_array(img)
     if a.dtype == np.uint8 and (a.ndim == 2 or a.shape[2] == 3):
         return cv2.cvtColor(a, cv2.COLOR_GRAY2BGR) if a.ndim == 2 else np.ascontiguousarray(a)
     if a.dtype == np.uint16: f = a.astype(np.float32) / 257
@@ -41,7 +47,7 @@ def to_bgr8(img:np.ndarray, # (H, W), (H, W, 1|2|3|4); uint8, uint16, other ints
     if f.ndim == 2 or f.shape[2] == 1: f = np.repeat(f.reshape(*f.shape[:2], 1), 3, -1)
     return np.rint(f).astype(np.uint8)
 
-# %% ../nbs/00d_image.ipynb #d8dacc8c
+# %% ../nbs/00d_image.ipynb #4c74d241
 def truncated_jpeg(data:bytes) -> bool:
     "A JPEG without its end-of-image marker that PIL cannot load to the end (OpenCV 4 would decode it silently)"
     if data[:2] != b'\xff\xd8' or data.rstrip(b'\0')[-2:] == b'\xff\xd9': return False
@@ -50,6 +56,7 @@ def truncated_jpeg(data:bytes) -> bool:
     except OSError: return True
     return False
 
+# %% ../nbs/00d_image.ipynb #7a8a5a08
 _STDERR_LOCK = threading.Lock()
 
 @contextmanager
@@ -67,7 +74,7 @@ def c_stderr():
             f.seek(0)
             text.append(f.read().decode(errors='replace'))
 
-# %% ../nbs/00d_image.ipynb #302ab701
+# %% ../nbs/00d_image.ipynb #14aee830
 _JPEG_DAMAGE = ('Corrupt JPEG data', 'Premature end of JPEG file', 'Invalid JPEG file structure')
 
 def _imdecode(data:bytes, name) -> tuple:
@@ -83,6 +90,7 @@ def _imdecode(data:bytes, name) -> tuple:
         raise BadInput(f'{name}: damaged JPEG data (libjpeg: {damage[0].removeprefix("Corrupt JPEG data: ")})')
     return img, other
 
+# %% ../nbs/00d_image.ipynb #392a5bda
 def _pil_decode(data:bytes, name, notes=()) -> np.ndarray:
     "The first frame of `data` decoded by Pillow, BGR or BGRA; `BadInput` if Pillow cannot either"
     from PIL import Image
@@ -96,6 +104,7 @@ def _pil_decode(data:bytes, name, notes=()) -> np.ndarray:
         raise BadInput(f'{name}: cannot be decoded ({why})') from None
     return np.ascontiguousarray(a[..., [2, 1, 0, 3] if alpha else [2, 1, 0]])
 
+# %% ../nbs/00d_image.ipynb #8273212e
 def decode_image(data:bytes, name='image') -> np.ndarray:
     "An image file's bytes as uint8 BGR (H, W, 3), pixels as stored; `BadInput` naming `name` if they cannot be used"
     if not data: raise BadInput(f'{name}: empty file')

@@ -10,7 +10,7 @@ __all__ = ['RESUME_MAY_DIFFER', 'TRAIN_OPTIONS', 'EpochDL', 'pose_dls', 'LossNot
            'weights_digest', 'plot_history', 'write_history', 'Checkpoint', 'read_training', 'swa_lr', 'SWA',
            'ProgressLines', 'broadcast_on_cpu', 'train', 'train_cli']
 
-# %% ../nbs/07_learner.ipynb #ad97a85b
+# %% ../nbs/07_learner.ipynb #700b5b65
 import csv, dataclasses, hashlib, json, os, random, shutil, sys, time, warnings
 from contextlib import nullcontext
 from functools import partial
@@ -24,6 +24,8 @@ from fastcore.basics import patch, store_attr, noop
 from fastcore.foundation import L
 from fastcore.meta import delegates
 from fastcore.script import call_parse
+
+# %% ../nbs/07_learner.ipynb #a5fa93a1
 with warnings.catch_warnings(): # fastai's modules use `torch.jit.script`, deprecated since torch 2.9: no warning from importing them
     warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
     from fastai.torch_core import default_device, find_bs, num_distrib, rank_distrib, to_float
@@ -34,6 +36,8 @@ with warnings.catch_warnings(): # fastai's modules use `torch.jit.script`, depre
     from fastai.learner import Learner
     from fastai.distributed import DistributedDL
     import fastai.callback.fp16, fastai.callback.progress, fastai.callback.schedule # they add `to_fp16`/`to_bf16`, the progress bars, `no_bar` and `fit_one_cycle` to `Learner`
+
+# %% ../nbs/07_learner.ipynb #02c907e0
 from tqdm.auto import tqdm
 from .contract import BadInput, Flag, one_line_errors, set_thread_policy
 from .files import atomic_path, stale_temporaries, tmp_path
@@ -58,9 +62,10 @@ class EpochDL(DataLoader):
 
     def shuffle_fn(self, idxs): return random.Random(f'{self.seed}/{self.epoch}').sample(idxs, len(idxs))
 
-# %% ../nbs/07_learner.ipynb #9547a0c6
+# %% ../nbs/07_learner.ipynb #af11b1ed
 def _name(source) -> str: return str(getattr(source, 'path', None) or getattr(source, 'ann_file', None) or type(source).__name__)
 
+# %% ../nbs/07_learner.ipynb #cd8bc84e
 def pose_dls(train_source,           # training records: `CocoSource`, `H5Store` or any sequence of sample records
              valid_source=None,      # validation records (never augmented); None: no validation loss
              cfg:Config=None,        # batch size, crop size, augmentation, targets, loader workers; default `CFG`
@@ -86,31 +91,35 @@ def pose_dls(train_source,           # training records: `CocoSource`, `H5Store`
     dls.n_inp, dls.skeleton, dls.cfg = 1, skeleton, cfg
     return dls
 
-# %% ../nbs/07_learner.ipynb #6ae1d6e0
+# %% ../nbs/07_learner.ipynb #ce785ab0
 class LossNotFinite(RuntimeError):
     "The loss became NaN: training stopped"
 
+# %% ../nbs/07_learner.ipynb #3f146d91
 class GuardLoss(Callback):
     "Skip training batches whose loss is above `max_loss` or infinite (as the original); stop at a NaN loss"
     order = 20 # after `MixedPrecision` has left autocast
     def __init__(self, max_loss:float): self.max_loss = max_loss # from the learner's `cfg.max_loss`
     def before_fit(self): self.skipped = 0
     def before_train(self): self.skipped = 0
-    def after_loss(self):
-        loss = self.learn.loss.detach().float()
-        flags = torch.stack([loss.isnan(), loss > self.max_loss]).float()
-        if num_distrib() > 1 and torch.distributed.is_initialized():
-            torch.distributed.all_reduce(flags, op=torch.distributed.ReduceOp.MAX)
-        nan, big = flags.tolist()
-        if nan:
-            last = getattr(self.learn, 'last_checkpoint', None) or 'none written yet'
-            raise LossNotFinite(f"the loss is NaN ({'training' if self.training else 'validation'}, epoch {self.epoch}, "
-                                f"batch {self.iter}); training stopped. Last good checkpoint: {last}")
-        if big and self.training:
-            self.skipped += 1
-            raise CancelBatchException
 
-# %% ../nbs/07_learner.ipynb #b45d3c75
+# %% ../nbs/07_learner.ipynb #e48ada1b
+@patch
+def after_loss(self:GuardLoss):
+    loss = self.learn.loss.detach().float()
+    flags = torch.stack([loss.isnan(), loss > self.max_loss]).float()
+    if num_distrib() > 1 and torch.distributed.is_initialized():
+        torch.distributed.all_reduce(flags, op=torch.distributed.ReduceOp.MAX)
+    nan, big = flags.tolist()
+    if nan:
+        last = getattr(self.learn, 'last_checkpoint', None) or 'none written yet'
+        raise LossNotFinite(f"the loss is NaN ({'training' if self.training else 'validation'}, epoch {self.epoch}, "
+                            f"batch {self.iter}); training stopped. Last good checkpoint: {last}")
+    if big and self.training:
+        self.skipped += 1
+        raise CancelBatchException
+
+# %% ../nbs/07_learner.ipynb #ffcd980b
 class PoseLearner(Learner):
     "A fastai `Learner` whose epochs run from `first_epoch` to `n_epoch`, each loader knowing the epoch; no validation without a validation set"
     first_epoch = 0
@@ -126,6 +135,7 @@ class PoseLearner(Learner):
         self._do_epoch_train()
         if getattr(self.dls.valid, 'dl', self.dls.valid).n: self._do_epoch_validate()
 
+# %% ../nbs/07_learner.ipynb #fbfe2d53
 def auto_precision(device=None) -> str:
     "'bf16' on GPUs that support it, 'fp16' on other GPUs, 'fp32' on the CPU"
     device = default_device() if device is None else torch.device(device)
@@ -143,7 +153,15 @@ class CpuBF16(Callback):
     def after_cancel_batch(self):
         if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
 
-# %% ../nbs/07_learner.ipynb #82400e90
+# %% ../nbs/07_learner.ipynb #f566341b
+def _precision(precision:str, device) -> str:
+    "'fp32', 'fp16' or 'bf16' for `precision` on `device`; an error naming the problem when it cannot train there"
+    if precision == 'auto': precision = auto_precision(device)
+    if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'auto', 'fp32', 'fp16' or 'bf16', not {precision!r}")
+    if precision == 'fp16' and device.type != 'cuda': raise BadInput("fp16 training needs a GPU (fastai's float16 autocast is CUDA's); on the CPU use 'bf16' or 'fp32'")
+    return precision
+
+# %% ../nbs/07_learner.ipynb #25d99bb1
 def pose_learner(dls:DataLoaders,              # from `pose_dls`
                  model:nn.Module=None,         # default: `IMHN.of(cfg)` for the data's skeleton
                  cfg:Config=None,              # optimiser (`opt`, `lr` per process, `momentum`, `weight_decay`), `max_loss`, network size, loss; default: the data's (`dls.cfg`)
@@ -155,9 +173,7 @@ def pose_learner(dls:DataLoaders,              # from `pose_dls`
     "A `PoseLearner` training `model` with the focal L2 loss; `learn.cfg` is its configuration"
     cfg = configured(cfg or getattr(dls, 'cfg', None), **overrides)
     opt_func = partial(SGD, mom=cfg.momentum, decouple_wd=False) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
-    if precision == 'auto': precision = auto_precision(dls.device)
-    if precision not in ('fp32', 'fp16', 'bf16'): raise ValueError(f"precision must be 'auto', 'fp32', 'fp16' or 'bf16', not {precision!r}")
-    if precision == 'fp16' and dls.device.type != 'cuda': raise BadInput("fp16 training needs a GPU (fastai's float16 autocast is CUDA's); on the CPU use 'bf16' or 'fp32'")
+    precision = _precision(precision, dls.device)
     skeleton = getattr(dls, 'skeleton', COCO)
     if model is None: model = IMHN.of(cfg, skeleton)
     else: skeleton.check_same(getattr(model, 'skeleton', COCO), 'the model')
@@ -181,7 +197,7 @@ def warmup_step_lr(epoch:int,       # global epoch, from 0
     if epoch < cfg.warmup_epochs: out *= (1 + it + epoch * n_iter) / (cfg.warmup_epochs * n_iter)
     return out
 
-# %% ../nbs/07_learner.ipynb #bfde77ec
+# %% ../nbs/07_learner.ipynb #df3a8609
 class IterScheduler(Callback):
     "Set optimizer hyper-parameters before every training batch from `f(epoch, iter, n_iter)`"
     order, run_valid = 60, False
@@ -194,6 +210,7 @@ class IterScheduler(Callback):
     def after_fit(self):
         if hasattr(self.learn, 'recorder'): self.recorder.hps = self.hps
 
+# %% ../nbs/07_learner.ipynb #1c2b9388
 @patch
 def fit_warmup_step(self:Learner,
                     n_epoch:int=None, # total epochs (a resumed run continues to this count); default `cfg.epochs`
@@ -206,7 +223,7 @@ def fit_warmup_step(self:Learner,
     sched = partial(warmup_step_lr, lr=self.lr if lr is None else lr, cfg=cfg)
     self.fit(n_epoch or cfg.epochs, wd=wd, cbs=[IterScheduler(lr=sched)] + L(cbs))
 
-# %% ../nbs/07_learner.ipynb #f718812c
+# %% ../nbs/07_learner.ipynb #230ac8b9
 def atomic_save(obj, path) -> Path:
     "`torch.save` `obj` to `path` through a temporary file in the same folder, renamed into place when complete"
     with atomic_path(path) as tmp, open(tmp, 'wb') as f:
@@ -214,8 +231,10 @@ def atomic_save(obj, path) -> Path:
         f.flush(); os.fsync(f.fileno())
     return Path(path)
 
+# %% ../nbs/07_learner.ipynb #934e1ae6
 def _plain(model): return model.module if isinstance(model, (DataParallel, DistributedDataParallel)) else model
 
+# %% ../nbs/07_learner.ipynb #a5181a62
 def weights_digest(model) -> str:
     "SHA-256 of a model's (or a state dict's) names and tensors: equal digests mean identical weights"
     sd = model if isinstance(model, dict) else _plain(model).state_dict()
@@ -225,7 +244,7 @@ def weights_digest(model) -> str:
         h.update(v.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
-# %% ../nbs/07_learner.ipynb #96a69c6b
+# %% ../nbs/07_learner.ipynb #eba9c7f8
 def plot_history(history:list, # rows with `epoch`, `train_loss`, `valid_loss`
                  ax=None):
     "Training and validation loss per epoch"
@@ -239,6 +258,7 @@ def plot_history(history:list, # rows with `epoch`, `train_loss`, `valid_loss`
     ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.legend()
     return ax
 
+# %% ../nbs/07_learner.ipynb #ed23a3be
 def write_history(history:list, out) -> None:
     "Write `log.csv` and `loss.png` for `history` into `out`, each atomically"
     from matplotlib.figure import Figure
@@ -261,7 +281,7 @@ def _config_diff(old:dict, new:dict, may_differ=()) -> str:
     keys = sorted((set(old) | set(new)) - set(may_differ))
     return '; '.join(f'{k}: {old.get(k)!r} there, {new.get(k)!r} here' for k in keys if old.get(k) != new.get(k))
 
-# %% ../nbs/07_learner.ipynb #f794ce4a
+# %% ../nbs/07_learner.ipynb #9ddb6853
 class Checkpoint(Callback):
     "Every epoch rank 0 writes the training state to `out` atomically; `resume` continues from such a file"
     order = 90
@@ -273,43 +293,55 @@ class Checkpoint(Callback):
         store_attr()
         self.out = Path(out)
 
-    def _settings(self, model=None, learn=None) -> dict:
-        "Everything that must match on resume, as plain JSON types: the configuration's fields, `run`, the network's shape"
-        model, learn = _plain(model if model is not None else self.model), learn or self.learn
-        cfg = getattr(learn, 'cfg', None) or getattr(model, 'cfg', None) or CFG
-        return json.loads(json.dumps({**cfg.to_json(), **(self.run_info or {}), 'model': getattr(model, 'config', None)}, default=str))
+# %% ../nbs/07_learner.ipynb #8ed375ab
+@patch
+def _settings(self:Checkpoint, model=None, learn=None) -> dict:
+    "Everything that must match on resume, as plain JSON types: the configuration's fields, `run`, the network's shape"
+    model, learn = _plain(model if model is not None else self.model), learn or self.learn
+    cfg = getattr(learn, 'cfg', None) or getattr(model, 'cfg', None) or CFG
+    return json.loads(json.dumps({**cfg.to_json(), **(self.run_info or {}), 'model': getattr(model, 'config', None)}, default=str))
 
-    def before_fit(self):
-        self.history, self.iteration, self.written = [], 0, []
-        self.learn.first_epoch = 0
-        if rank_distrib() == 0 and self.out.is_dir():
-            for p in stale_temporaries(self.out): p.unlink() # what a killed run was writing
-        if self.resume is not None: self.load(self.resume)
-        self.resume = None
+# %% ../nbs/07_learner.ipynb #8206b5e2
+@patch
+def before_fit(self:Checkpoint):
+    self.history, self.iteration, self.written = [], 0, []
+    self.learn.first_epoch = 0
+    if rank_distrib() == 0 and self.out.is_dir():
+        for p in stale_temporaries(self.out): p.unlink() # what a killed run was writing
+    if self.resume is not None: self.load(self.resume)
+    self.resume = None
 
-    def before_epoch(self): self.t0, self.sums = time.time(), torch.zeros(4, device=next(self.model.parameters()).device)
-    def after_step(self):
+# %% ../nbs/07_learner.ipynb #1890f446
+@patch
+def before_epoch(self:Checkpoint): self.t0, self.sums = time.time(), torch.zeros(4, device=next(self.model.parameters()).device)
+
+@patch
+def after_step(self:Checkpoint):
+    bs = find_bs(self.yb)
+    self.sums[:2] += torch.stack([self.loss.detach().float() * bs, torch.tensor(float(bs), device=self.sums.device)])
+    self.iteration += 1
+
+@patch
+def after_batch(self:Checkpoint):
+    if not self.training:
         bs = find_bs(self.yb)
-        self.sums[:2] += torch.stack([self.loss.detach().float() * bs, torch.tensor(float(bs), device=self.sums.device)])
-        self.iteration += 1
-    def after_batch(self):
-        if not self.training:
-            bs = find_bs(self.yb)
-            self.sums[2:] += torch.stack([self.loss.detach().float() * bs, torch.tensor(float(bs), device=self.sums.device)])
+        self.sums[2:] += torch.stack([self.loss.detach().float() * bs, torch.tensor(float(bs), device=self.sums.device)])
 
-    def after_epoch(self):
-        if num_distrib() > 1 and torch.distributed.is_initialized():
-            torch.distributed.all_reduce(self.sums)
-            for b in _plain(self.model).buffers(): torch.distributed.broadcast(b, 0) # BN statistics of rank 0 everywhere
-        tl, tn, vl, vn = self.sums.tolist()
-        guard = getattr(self.learn, 'guard_loss', None)
-        self.history.append(dict(epoch=self.epoch, train_loss=tl / tn if tn else None, valid_loss=vl / vn if vn else None,
-                                 lr=_py(self.opt.hypers[-1]['lr']), skipped=getattr(guard, 'skipped', 0),
-                                 seconds=round(time.time() - self.t0, 2)))
-        if rank_distrib() == 0: self.save()
-        self.learn.last_checkpoint = self.out/'last.pth'
+# %% ../nbs/07_learner.ipynb #69115e3f
+@patch
+def after_epoch(self:Checkpoint):
+    if num_distrib() > 1 and torch.distributed.is_initialized():
+        torch.distributed.all_reduce(self.sums)
+        for b in _plain(self.model).buffers(): torch.distributed.broadcast(b, 0) # BN statistics of rank 0 everywhere
+    tl, tn, vl, vn = self.sums.tolist()
+    guard = getattr(self.learn, 'guard_loss', None)
+    self.history.append(dict(epoch=self.epoch, train_loss=tl / tn if tn else None, valid_loss=vl / vn if vn else None,
+                             lr=_py(self.opt.hypers[-1]['lr']), skipped=getattr(guard, 'skipped', 0),
+                             seconds=round(time.time() - self.t0, 2)))
+    if rank_distrib() == 0: self.save()
+    self.learn.last_checkpoint = self.out/'last.pth'
 
-# %% ../nbs/07_learner.ipynb #356b1db0
+# %% ../nbs/07_learner.ipynb #0b1b8c47
 @patch
 def state(self:Checkpoint) -> dict:
     "Everything a checkpoint holds"
@@ -323,6 +355,7 @@ def state(self:Checkpoint) -> dict:
         if hasattr(cb, 'checkpoint_state'): st.update(cb.checkpoint_state())
     return st
 
+# %% ../nbs/07_learner.ipynb #7d3b2211
 @patch
 def save(self:Checkpoint):
     "Write `last.pth`, `epoch_NNN.pth`, `log.csv` and `loss.png`"
@@ -338,7 +371,7 @@ def save(self:Checkpoint):
     write_history(self.history, self.out)
     self.written += [last, ep]
 
-# %% ../nbs/07_learner.ipynb #239bd819
+# %% ../nbs/07_learner.ipynb #5ce7e1e3
 def read_training(path, # a training checkpoint, or the folder holding its `last.pth`
                   device='cpu', # where its tensors go (the optimizer's state stays there)
                  ) -> dict:
@@ -352,6 +385,7 @@ def read_training(path, # a training checkpoint, or the folder holding its `last
                        'start a new run from its weights (`init`)')
     return {**ck, 'path': path}
 
+# %% ../nbs/07_learner.ipynb #af7bee0b
 @patch
 def check(self:Checkpoint, ck:dict, # what `read_training` returned
           model=None, learn=None) -> dict:
@@ -363,6 +397,7 @@ def check(self:Checkpoint, ck:dict, # what `read_training` returned
                             f'settings, or start a new run from its weights (`init`)')
     return ck
 
+# %% ../nbs/07_learner.ipynb #9e22e3bc
 @patch
 def read(self:Checkpoint, path, model=None,
          device=None): # where its tensors go; default: the model's device
@@ -370,6 +405,7 @@ def read(self:Checkpoint, path, model=None,
     model = model if model is not None else self.model
     return self.check(read_training(path, device or next(model.parameters()).device), model)
 
+# %% ../nbs/07_learner.ipynb #ade25fa2
 @patch
 def load(self:Checkpoint, ck):
     "Restore the training state of `ck`: a checkpoint's path, or what `read` returned"
@@ -392,7 +428,7 @@ def swa_lr(epoch:int,     # global epoch
     hi, lo, cycle = cfg.swa_lr_max, cfg.swa_lr_min, cfg.swa_cycle
     return hi - (hi - lo) / (cycle - 1) * ((epoch - start) % cycle)
 
-# %% ../nbs/07_learner.ipynb #c7b1ba2a
+# %% ../nbs/07_learner.ipynb #a7bdc139
 class SWA(Callback):
     "Stochastic weight averaging on the original's cycle, BN frozen; checkpoints get the averaged weights"
     order = 65
@@ -400,32 +436,45 @@ class SWA(Callback):
                  cfg:Config=CFG): # the cycle: `swa_lr_max`, `swa_lr_min`, `swa_cycle`
         store_attr()
 
-    def before_fit(self): self.avg = AveragedModel(_plain(self.model), use_buffers=False)
-    def before_train(self):
-        self.opt.set_hyper('lr', swa_lr(self.epoch, self.start, self.cfg))
-        for m in self.model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
+# %% ../nbs/07_learner.ipynb #d515fcf9
+@patch
+def before_fit(self:SWA): self.avg = AveragedModel(_plain(self.model), use_buffers=False)
 
-    def after_train(self):
-        if (self.epoch - self.start) % self.cfg.swa_cycle == self.cfg.swa_cycle - 1:
-            model = _plain(self.model)
-            self.avg.update_parameters(model)
-            with torch.no_grad():
-                for a, b in zip(self.avg.module.buffers(), model.buffers()): a.copy_(b)
+@patch
+def after_fit(self:SWA): self.learn.averaged = self.avg.module
 
-    def after_fit(self): self.learn.averaged = self.avg.module
+# %% ../nbs/07_learner.ipynb #750ca61b
+@patch
+def before_train(self:SWA):
+    self.opt.set_hyper('lr', swa_lr(self.epoch, self.start, self.cfg))
+    for m in self.model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
 
-    def checkpoint_state(self) -> dict:
-        n = int(self.avg.n_averaged)
-        st = dict(sgd_weights=_plain(self.model).state_dict(), swa_n=n, swa_start=self.start)
-        if n: st['weights'] = self.avg.module.state_dict()
-        return st
+# %% ../nbs/07_learner.ipynb #ccb1898c
+@patch
+def after_train(self:SWA):
+    if (self.epoch - self.start) % self.cfg.swa_cycle == self.cfg.swa_cycle - 1:
+        model = _plain(self.model)
+        self.avg.update_parameters(model)
+        with torch.no_grad():
+            for a, b in zip(self.avg.module.buffers(), model.buffers()): a.copy_(b)
 
-    def load_checkpoint_state(self, ck:dict):
-        if ck.get('swa_n'):
-            self.avg.module.load_state_dict(ck['weights'])
-            self.avg.n_averaged.fill_(ck['swa_n'])
+# %% ../nbs/07_learner.ipynb #20f16ebc
+@patch
+def checkpoint_state(self:SWA) -> dict:
+    n = int(self.avg.n_averaged)
+    st = dict(sgd_weights=_plain(self.model).state_dict(), swa_n=n, swa_start=self.start)
+    if n: st['weights'] = self.avg.module.state_dict()
+    return st
 
+# %% ../nbs/07_learner.ipynb #b30bc5be
+@patch
+def load_checkpoint_state(self:SWA, ck:dict):
+    if ck.get('swa_n'):
+        self.avg.module.load_state_dict(ck['weights'])
+        self.avg.n_averaged.fill_(ck['swa_n'])
+
+# %% ../nbs/07_learner.ipynb #fdba18ce
 @patch
 def fit_swa(self:Learner, n_epoch:int=None, # total epochs (a resumed run continues to this count); default `cfg.epochs`
             start:int=0,  # first SWA epoch
@@ -440,7 +489,7 @@ def _hms(seconds:float) -> str:
     s = int(round(seconds))
     return f'{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}'
 
-# %% ../nbs/07_learner.ipynb #7874ac49
+# %% ../nbs/07_learner.ipynb #8a74bac4
 class ProgressLines(Callback):
     "Every `every` seconds one line: step, share done, loss, elapsed and remaining time; or a tqdm bar on a terminal with `bar`"
     order, run_valid = 66, False # after the recorder has smoothed the loss
@@ -450,36 +499,45 @@ class ProgressLines(Callback):
                  file=None): # default: stdout
         store_attr()
 
-    def before_fit(self):
-        self.t0 = self.last = time.perf_counter()
-        self.n = 0
-        out = self.file or sys.stdout
-        self.pbar = tqdm(total=1000, bar_format='{l_bar}{bar}| {elapsed}<{remaining}{postfix}', leave=False) if self.bar and out.isatty() else None
+# %% ../nbs/07_learner.ipynb #9fac4963
+@patch
+def before_fit(self:ProgressLines):
+    self.t0 = self.last = time.perf_counter()
+    self.n = 0
+    out = self.file or sys.stdout
+    self.pbar = tqdm(total=1000, bar_format='{l_bar}{bar}| {elapsed}<{remaining}{postfix}', leave=False) if self.bar and out.isatty() else None
 
-    def done(self) -> float:
-        "Share of the run done"
-        if self.fraction is not None: return min(float(self.fraction()), 1.)
-        todo = (self.n_epoch - getattr(self.learn, 'first_epoch', 0)) * getattr(self, 'n_iter', 0) # first_epoch: set on resume
-        return self.n / todo if todo else 0.
+@patch
+def after_fit(self:ProgressLines):
+    if self.pbar is not None: self.pbar.close()
 
-    def line(self) -> str:
-        "The progress line of this moment"
-        f, spent = self.done(), time.perf_counter() - self.t0
-        epoch = '' if self.fraction is not None else f', epoch {self.epoch + 1}/{self.n_epoch}'
-        left = _hms(spent * (1 - f) / f) if f > 0 else '?'
-        return f'step {self.n} ({100 * f:.0f}%){epoch}, loss {float(self.learn.smooth_loss):.4g}, elapsed {_hms(spent)}, remaining {left}'
+# %% ../nbs/07_learner.ipynb #8f49331a
+@patch
+def done(self:ProgressLines) -> float:
+    "Share of the run done"
+    if self.fraction is not None: return min(float(self.fraction()), 1.)
+    todo = (self.n_epoch - getattr(self.learn, 'first_epoch', 0)) * getattr(self, 'n_iter', 0) # first_epoch: set on resume
+    return self.n / todo if todo else 0.
 
-    def after_batch(self):
-        self.n += 1
-        if self.pbar is not None:
-            self.pbar.n = int(1000 * self.done())
-            self.pbar.set_postfix_str(f'loss {float(self.learn.smooth_loss):.4g}')
-        elif time.perf_counter() - self.last >= self.every:
-            self.last = time.perf_counter()
-            print(self.line(), file=self.file or sys.stdout, flush=True)
+# %% ../nbs/07_learner.ipynb #88d376dc
+@patch
+def line(self:ProgressLines) -> str:
+    "The progress line of this moment"
+    f, spent = self.done(), time.perf_counter() - self.t0
+    epoch = '' if self.fraction is not None else f', epoch {self.epoch + 1}/{self.n_epoch}'
+    left = _hms(spent * (1 - f) / f) if f > 0 else '?'
+    return f'step {self.n} ({100 * f:.0f}%){epoch}, loss {float(self.learn.smooth_loss):.4g}, elapsed {_hms(spent)}, remaining {left}'
 
-    def after_fit(self):
-        if self.pbar is not None: self.pbar.close()
+# %% ../nbs/07_learner.ipynb #0d64395b
+@patch
+def after_batch(self:ProgressLines):
+    self.n += 1
+    if self.pbar is not None:
+        self.pbar.n = int(1000 * self.done())
+        self.pbar.set_postfix_str(f'loss {float(self.learn.smooth_loss):.4g}')
+    elif time.perf_counter() - self.last >= self.every:
+        self.last = time.perf_counter()
+        print(self.line(), file=self.file or sys.stdout, flush=True)
 
 # %% ../nbs/07_learner.ipynb #e836571c
 def _broadcast_on_cpu(self:DistributedDL, t, rank):
@@ -494,7 +552,56 @@ def broadcast_on_cpu():
     old, DistributedDL._broadcast = DistributedDL._broadcast, _broadcast_on_cpu
     return old
 
-# %% ../nbs/07_learner.ipynb #1cab9936
+# %% ../nbs/07_learner.ipynb #e2342a44
+def _processes() -> tuple:
+    "(number of processes, whether CUDA is available), this process on its own GPU when there are several"
+    world = max(num_distrib(), 1)
+    cuda = torch.cuda.is_available()
+    if world > 1 and cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+    return world, cuda
+
+# %% ../nbs/07_learner.ipynb #d78daddd
+def _train_learner(data, valid, images, valid_images, cfg:Config, seed:int, precision:str,
+                   init=None, # weights to start from
+                  ) -> PoseLearner:
+    "The learner of a run on `data` (validated on `valid`), its network started from `init`, if given"
+    train_src, valid_src = open_source(data, images, cfg), open_source(valid, valid_images, cfg) if valid else None
+    torch.manual_seed(seed)
+    dls = pose_dls(train_src, valid_src, cfg, seed=seed)
+    learn = pose_learner(dls, precision=precision)
+    if init: learn.model.load_state_dict(load_checkpoint(init, dls.skeleton, **learn.model.config).state_dict())
+    return learn
+
+# %% ../nbs/07_learner.ipynb #6b73d5bd
+def _train_checkpoint(out, run:dict, keep:int, cfg:Config, swa:bool,
+                      ck:dict, # the checkpoint resumed (`read_training`), or None
+                      learn) -> Checkpoint:
+    "The run's `Checkpoint`, resuming from `ck` once it is checked against the run"
+    may_differ = tuple(k for k in RESUME_MAY_DIFFER if not (k == 'epochs' and cfg.sched == 'one_cycle' and not swa))
+    ckpt = Checkpoint(out, run, keep=keep, may_differ=may_differ)
+    if ck: ckpt.resume = ckpt.check(ck, learn.model, learn) # checked before fitting: a bad file ends the command in one line
+    return ckpt
+
+# %% ../nbs/07_learner.ipynb #a9ce8497
+def _fit_run(learn, cfg:Config, swa:bool, ckpt:Checkpoint, quiet:bool, world:int, cuda:bool):
+    "Fit `learn` with the run's schedule and `ckpt`, in one process or many"
+    bars = not quiet and sys.stdout.isatty() # fastai's bars in a terminal; otherwise a line a minute
+    cbs = [ckpt] + ([] if quiet or bars or rank_distrib() else [ProgressLines()])
+    if world > 1 and not cuda: broadcast_on_cpu()
+    with learn.distrib_ctx(sync_bn=cuda, cpu=not cuda), (nullcontext() if bars else learn.no_bar()), \
+         (learn.no_logging() if quiet else nullcontext()):
+        if swa: learn.fit_swa(cbs=cbs)
+        elif cfg.sched == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cbs=cbs)
+        else: learn.fit_warmup_step(cbs=cbs)
+
+# %% ../nbs/07_learner.ipynb #42a6ec4e
+def _write_digest(learn, ckpt:Checkpoint, out, world:int):
+    "Write `rank{r}.json` into `out`: this rank's digest of its final weights and the checkpoints it wrote"
+    r = rank_distrib()
+    info = dict(rank=r, world_size=world, digest=weights_digest(learn.model), written=[str(p) for p in ckpt.written])
+    (Path(out)/f'rank{r}.json').write_text(json.dumps(info))
+
+# %% ../nbs/07_learner.ipynb #b51ffaa2
 def train(data:str,                  # training data: a store from `simplepose-prepare`, a COCO keypoint JSON, or a registered format
           cfg:Config=None,           # the run's configuration; default: the resumed checkpoint's, else `CFG`
           out:str='train_out',       # folder for checkpoints, `log.csv` and `loss.png`
@@ -512,33 +619,15 @@ def train(data:str,                  # training data: a store from `simplepose-p
           **overrides,               # fields of the configuration to change (`configured`), e.g. `epochs=10, batch_size=8`
          ) -> PoseLearner:
     "Train an IMHN as the original's `train_distributed.py` does, in one process or in each process of `accelerate launch`"
-    world = max(num_distrib(), 1)
-    cuda = torch.cuda.is_available()
-    if world > 1 and cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+    world, cuda = _processes()
     ck = read_training(resume, default_device()) if resume else None # read first: its configuration is the run's base
     cfg = configured(cfg or (cfg_of(ck, ck['path']) if ck else None), **overrides)
     run = dict(data=str(data), valid=valid and str(valid), images=images and str(images), valid_images=valid_images and str(valid_images),
                out=str(out), swa=swa, init=init and str(init), seed=seed, precision=precision, world_size=world)
-    train_src, valid_src = open_source(data, images, cfg), open_source(valid, valid_images, cfg) if valid else None
-    torch.manual_seed(seed)
-    dls = pose_dls(train_src, valid_src, cfg, seed=seed)
-    learn = pose_learner(dls, precision=precision)
-    if init and not resume: learn.model.load_state_dict(load_checkpoint(init, dls.skeleton, **learn.model.config).state_dict())
-    may_differ = tuple(k for k in RESUME_MAY_DIFFER if not (k == 'epochs' and cfg.sched == 'one_cycle' and not swa))
-    ckpt = Checkpoint(out, run, keep=keep, may_differ=may_differ)
-    if ck: ckpt.resume = ckpt.check(ck, learn.model, learn) # checked before fitting: a bad file ends the command in one line
-    bars = not quiet and sys.stdout.isatty() # fastai's bars in a terminal; otherwise a line a minute
-    cbs = [ckpt] + ([] if quiet or bars or rank_distrib() else [ProgressLines()])
-    if world > 1 and not cuda: broadcast_on_cpu()
-    with learn.distrib_ctx(sync_bn=cuda, cpu=not cuda), (nullcontext() if bars else learn.no_bar()), \
-         (learn.no_logging() if quiet else nullcontext()):
-        if swa: learn.fit_swa(cbs=cbs)
-        elif cfg.sched == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cbs=cbs)
-        else: learn.fit_warmup_step(cbs=cbs)
-    if digest:
-        r = rank_distrib()
-        info = dict(rank=r, world_size=world, digest=weights_digest(learn.model), written=[str(p) for p in ckpt.written])
-        (Path(out)/f'rank{r}.json').write_text(json.dumps(info))
+    learn = _train_learner(data, valid, images, valid_images, cfg, seed, precision, init=None if resume else init)
+    ckpt = _train_checkpoint(out, run, keep, cfg, swa, ck, learn)
+    _fit_run(learn, cfg, swa, ckpt, quiet, world, cuda)
+    if digest: _write_digest(learn, ckpt, out, world)
     return learn
 
 # %% ../nbs/07_learner.ipynb #84e156d8

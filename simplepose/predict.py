@@ -23,7 +23,36 @@ from .estimator import PoseEstimator, ESTIMATOR_OPTIONS, estimator_options
 from .inputs import Source, collect_inputs, open_video, frame_batches, VideoOut
 from .parallel import Processes
 
-# %% ../nbs/09c_predict.ipynb #07e2dc7d
+# %% ../nbs/09c_predict.ipynb #6a9761f3
+def _frame_bar(src, promised:int, max_frames:int, progress:bool):
+    "A tqdm bar over a video's frames, named by its file; hidden unless `progress`"
+    total = promised if max_frames is None else min(promised or max_frames, max_frames)
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=Path(str(src)).name, unit='frame', leave=False, disable=not progress)
+
+# %% ../nbs/09c_predict.ipynb #0da6117c
+def _drawn_people(est:PoseEstimator, frames:list, video, heatmap:bool):
+    "Yield the people of each frame of a batch, after writing the frame drawn with them to `video` (a `VideoOut` or None)"
+    for f, m in zip(frames, est.maps(frames)):
+        people = est.people(m)
+        if video is not None: video.write(draw_prediction(f, people, m.heatmap() if heatmap else None))
+        yield people
+
+# %% ../nbs/09c_predict.ipynb #c17278da
+def _video_note(src, said:list, n:int, promised:int, max_frames:int, interrupted:bool):
+    "The line about a damaged or short video after `n` frames; None when there is nothing to say"
+    if said: return f'{src}: the decoder reported damaged data ({said[0]}); {n} frames used'
+    elif promised and max_frames is None and not interrupted and n < promised:
+        return f'{src}: ended after {n} of the {promised} frames its header promises (cut short?)'
+
+# %% ../nbs/09c_predict.ipynb #104c06ca
+def _close_video(cap, video, bar, keep:bool):
+    "Release the capture `cap`, close the drawn `video` (a `VideoOut` or None), keeping it if `keep`, and close the progress `bar`"
+    cap.release()
+    if video is not None: video.close(keep=keep)
+    bar.close()
+
+# %% ../nbs/09c_predict.ipynb #343835fe
 def predict_video(est:PoseEstimator, # the estimator
                   src, # video file or camera index
                   out=None, # drawn MP4 to write; None: no video
@@ -36,36 +65,27 @@ def predict_video(est:PoseEstimator, # the estimator
     warn = warn or (lambda msg: print(msg, file=sys.stderr))
     camera = isinstance(src, int)
     cap, fps, promised = open_video(src)
-    total = promised if max_frames is None else min(promised or max_frames, max_frames)
     video, said, n, interrupted, complete = VideoOut(out, fps) if out is not None else None, [], 0, False, False
-    from tqdm.auto import tqdm
-    bar = tqdm(total=total, desc=Path(str(src)).name, unit='frame', leave=False, disable=not progress)
+    bar = _frame_bar(src, promised, max_frames, progress)
     try:
         try:
             for frames in frame_batches(cap, est.batch_size, max_frames, camera, said):
-                for i, (f, m) in enumerate(zip(frames, est.maps(frames))):
-                    people = est.people(m)
-                    if video is not None: video.write(draw_prediction(f, people, m.heatmap() if heatmap else None))
-                    yield n + i, people
+                for i, people in enumerate(_drawn_people(est, frames, video, heatmap)): yield n + i, people
                 n += len(frames)
                 bar.update(len(frames))
         except KeyboardInterrupt: interrupted = True
         if n == 0 and not interrupted: raise BadInput(f'{src}: no frame could be read from this {"camera" if camera else "video"}')
         complete = True
-    finally:
-        cap.release()
-        if video is not None: video.close(keep=complete)
-        bar.close()
-    if said: warn(f'{src}: the decoder reported damaged data ({said[0]}); {n} frames used')
-    elif promised and max_frames is None and not interrupted and n < promised:
-        warn(f'{src}: ended after {n} of the {promised} frames its header promises (cut short?)')
+    finally: _close_video(cap, video, bar, complete)
+    if (note := _video_note(src, said, n, promised, max_frames, interrupted)) is not None: warn(note)
     if interrupted and not camera: raise KeyboardInterrupt
 
-# %% ../nbs/09c_predict.ipynb #68b78fbf
+# %% ../nbs/09c_predict.ipynb #bf191682
 def _records(src:Source, people:list, **extra) -> list:
     "COCO result records of the people found in one image or frame of `src`; the image id is set by `number_results`"
     return [p.to_coco(0, file_name=str(src.src), **extra) for p in people]
 
+# %% ../nbs/09c_predict.ipynb #1c86c6be
 def predict_images(est:PoseEstimator, images:list, # `Source`s of kind 'image'
                    out:Path, found:list, tally:Tally,
                    heatmap:bool=False, draw:bool=True, progress:bool=True) -> tuple:
@@ -84,6 +104,7 @@ def predict_images(est:PoseEstimator, images:list, # `Source`s of kind 'image'
     bar.close()
     return done, n
 
+# %% ../nbs/09c_predict.ipynb #411cbf0f
 def predict_videos(est:PoseEstimator, videos:list, # `Source`s of kind 'video' or 'camera'
                    out:Path, found:list, tally:Tally,
                    heatmap:bool=False, draw:bool=True, max_frames:int=None, progress:bool=True) -> tuple:
@@ -98,6 +119,7 @@ def predict_videos(est:PoseEstimator, videos:list, # `Source`s of kind 'video' o
         except BadInput as e: tally.fail(str(e))
     return frames, people
 
+# %% ../nbs/09c_predict.ipynb #ead30d31
 def number_results(found:list, # `(source index, frame or None, records)` from any process, in any order
                    sources:list, # every `Source`, as `collect_inputs` gives them
                   ) -> list:
@@ -108,7 +130,55 @@ def number_results(found:list, # `(source index, frame or None, records)` from a
         results += [dict(r, image_id=iid) for r in recs]
     return results
 
-# %% ../nbs/09c_predict.ipynb #2ea34929
+# %% ../nbs/09c_predict.ipynb #a2d9bb6e
+def _sources(inputs:list, out:Path, tally:Tally, main:bool) -> list:
+    "The `Source`s found in `inputs`; each input that cannot be used is a failure in `tally`, counted by the main process only"
+    sources, problems = collect_inputs(inputs, out)
+    if main:
+        for name, msg in problems: tally.fail(f'{name}: {msg}')
+    return sources
+
+# %% ../nbs/09c_predict.ipynb #f792529d
+def _predict_share(est:PoseEstimator, procs:Processes, sources:list, out:Path, found:list, tally:Tally,
+                   heatmap:bool, draw:bool, max_frames:int, progress:bool) -> tuple:
+    "Predict on this process's share of `sources` into `found`: still images, then videos; (counts, interrupted)"
+    counts = dict(images=0, frames=0, people=0)
+    images = [s for s in sources if s.kind == 'image']
+    videos = procs.shard([s for s in sources if s.kind != 'image'], start=procs.n_chunks(images, est.batch_size))
+    progress = progress and procs.main
+    interrupted = False
+    try:
+        counts['images'], counts['people'] = predict_images(est, procs.shard(images, est.batch_size), out, found, tally,
+                                                            heatmap, draw, progress)
+        frames, people = predict_videos(est, videos, out, found, tally, heatmap, draw, max_frames, progress)
+        counts['frames'] += frames; counts['people'] += people
+    except KeyboardInterrupt:
+        interrupted = True
+        if procs.main: print('interrupted; writing the predictions made so far', file=sys.stderr, flush=True)
+    return counts, interrupted
+
+# %% ../nbs/09c_predict.ipynb #4baedb94
+def _gather(procs:Processes, tally:Tally, found:list, counts:dict, interrupted:bool) -> tuple:
+    "Every process's findings (a list per process), the counts summed over processes, and whether any was interrupted"
+    parts = procs.merge(tally, found=found, counts=counts, interrupted=interrupted)
+    return parts['found'], {k: sum(c[k] for c in parts['counts']) for k in counts}, any(parts['interrupted'])
+
+# %% ../nbs/09c_predict.ipynb #00ff81aa
+def _write_predictions(est:PoseEstimator, out:Path, found:list, # a list of findings per process
+                       sources:list, main:bool) -> Path:
+    "Write the numbered records of all processes to `out/predictions.json` and the skeleton to `categories.json` if `main`; the first's path"
+    json_path = out/'predictions.json'
+    if main:
+        write_json_atomic(number_results([f for fs in found for f in fs], sources), json_path)
+        write_json_atomic([est.skeleton.category()], out/'categories.json')
+    return json_path
+
+# %% ../nbs/09c_predict.ipynb #fe6b1bd5
+def _device_name(est:PoseEstimator, procs:Processes) -> str:
+    "The estimator's device, and the number of other processes when there are any"
+    return str(est.device) + (f' and {procs.world - 1} more process{"es" if procs.world > 2 else ""}' if procs.world > 1 else '')
+
+# %% ../nbs/09c_predict.ipynb #8220f25f
 def predict_paths(inputs:list, # image or video files, folders, camera indices
                   est:PoseEstimator, # the estimator to use
                   out='predictions', # output folder
@@ -124,34 +194,15 @@ def predict_paths(inputs:list, # image or video files, folders, camera indices
     tally = Tally('inputs') if tally is None else tally
     if not procs.main: tally.quiet = True
     out = writable_dir(out)
-    sources, problems = collect_inputs(inputs, out)
-    if procs.main:
-        for name, msg in problems: tally.fail(f'{name}: {msg}')
-    found, counts = [], dict(images=0, frames=0, people=0)
-    images = [s for s in sources if s.kind == 'image']
-    videos = procs.shard([s for s in sources if s.kind != 'image'], start=procs.n_chunks(images, est.batch_size))
-    progress = progress and procs.main
-    t0, interrupted = time.perf_counter(), False
-    try:
-        counts['images'], counts['people'] = predict_images(est, procs.shard(images, est.batch_size), out, found, tally,
-                                                            heatmap, draw, progress)
-        frames, people = predict_videos(est, videos, out, found, tally, heatmap, draw, max_frames, progress)
-        counts['frames'] += frames; counts['people'] += people
-    except KeyboardInterrupt:
-        interrupted = True
-        if procs.main: print('interrupted; writing the predictions made so far', file=sys.stderr, flush=True)
-    parts = procs.merge(tally, found=found, counts=counts, interrupted=interrupted)
-    counts = {k: sum(c[k] for c in parts['counts']) for k in counts}
-    interrupted = any(parts['interrupted'])
+    sources, found = _sources(inputs, out, tally, procs.main), []
+    t0 = time.perf_counter()
+    counts, interrupted = _predict_share(est, procs, sources, out, found, tally, heatmap, draw, max_frames, progress)
+    found, counts, interrupted = _gather(procs, tally, found, counts, interrupted)
     secs = time.perf_counter() - t0
-    json_path = out/'predictions.json'
-    if procs.main:
-        write_json_atomic(number_results([f for fs in parts['found'] for f in fs], sources), json_path)
-        write_json_atomic([est.skeleton.category()], out/'categories.json')
+    json_path = _write_predictions(est, out, found, sources, procs.main)
     n = counts['images'] + counts['frames']
-    device = str(est.device) + (f' and {procs.world - 1} more process{"es" if procs.world > 2 else ""}' if procs.world > 1 else '')
     return dict(counts, failed=tally.failed, tally=tally, interrupted=interrupted, seconds=secs,
-                img_s=n / secs if secs > 0 else 0.0, json=json_path, device=device)
+                img_s=n / secs if secs > 0 else 0.0, json=json_path, device=_device_name(est, procs))
 
 # %% ../nbs/09c_predict.ipynb #4527cca9
 def summary_line(s:dict) -> str:

@@ -53,9 +53,10 @@ def sigma_for(name:str) -> float:
     n = re.sub(r'^(.*)_(l|left)$', r'left_\1', re.sub(r'^(.*)_(r|right)$', r'right_\1', n))
     return _TABLE_SIGMAS.get(_SIGMA_ALIASES.get(n, n), DEFAULT_SIGMA)
 
-# %% ../nbs/00b_skeleton.ipynb #f059aa48
+# %% ../nbs/00b_skeleton.ipynb #554cebda
 def _tuples(x): return tuple(_tuples(v) for v in x) if isinstance(x, (list, tuple)) else x
 
+# %% ../nbs/00b_skeleton.ipynb #15949dac
 @dataclass(frozen=True)
 class Skeleton:
     "The keypoint model: names, derived keypoints, limbs, flips, sigmas and channel layout, as one frozen value"
@@ -78,10 +79,12 @@ class Skeleton:
             if isinstance(v, np.ndarray): v.flags.writeable = False
             object.__setattr__(self, k, v)
 
-    def __repr__(self):
-        return f'Skeleton({self.name!r}: {len(self.keypoints)} keypoints, {len(self.limbs)} limbs, {self.n_channels} channels)'
+# %% ../nbs/00b_skeleton.ipynb #f779793c
+@patch
+def __repr__(self:Skeleton):
+    return f'Skeleton({self.name!r}: {len(self.keypoints)} keypoints, {len(self.limbs)} limbs, {self.n_channels} channels)'
 
-# %% ../nbs/00b_skeleton.ipynb #07728c29
+# %% ../nbs/00b_skeleton.ipynb #57a22291
 def _check_names(s:Skeleton):
     "`BadInput` naming the first inconsistency of `s`'s names"
     where = f'skeleton {s.name!r}'
@@ -100,6 +103,7 @@ def _check_names(s:Skeleton):
     if s.sigmas is not None and len(s.sigmas) != len(dataset):
         raise BadInput(f'{where}: {len(s.sigmas)} sigmas for {len(dataset)} dataset keypoints')
 
+# %% ../nbs/00b_skeleton.ipynb #a2b0d20d
 @patch
 def _fill_defaults(self:Skeleton):
     "Set the fields left at None by their documented rules"
@@ -115,7 +119,7 @@ def _fill_defaults(self:Skeleton):
         d = {n: i + 1 for i, n in enumerate(self.dataset_keypoints)}
         put('category_skeleton', [(d[a], d[b]) for a, b in (self.limbs[k] for k in self.draw_limbs) if a in d and b in d])
 
-# %% ../nbs/00b_skeleton.ipynb #4f812d83
+# %% ../nbs/00b_skeleton.ipynb #c6ecbb25
 def _flip_permutation(s:Skeleton, idx:dict) -> np.ndarray:
     "Keypoint permutation of a mirror; `BadInput` if a keypoint is in two pairs"
     perm = np.arange(len(s.keypoints))
@@ -125,18 +129,25 @@ def _flip_permutation(s:Skeleton, idx:dict) -> np.ndarray:
         perm[idx[a]], perm[idx[b]] = idx[b], idx[a]
     return perm
 
+# %% ../nbs/00b_skeleton.ipynb #ed1de9d4
+def _mirror_limbs(s:Skeleton, lf:np.ndarray, lt:np.ndarray, flip:np.ndarray) -> list:
+    "The index of each limb's mirror image among the limbs (`lf`→`lt`) under the keypoint permutation `flip`"
+    limb_at = {frozenset(ab): k for k, ab in enumerate(zip(lf.tolist(), lt.tolist()))}
+    if len(limb_at) < len(s.limbs): raise BadInput(f'skeleton {s.name!r}: a limb is listed twice')
+    mirrored = [limb_at.get(frozenset((flip[a], flip[b]))) for a, b in zip(lf, lt)]
+    if None in mirrored:
+        a, b = s.limbs[mirrored.index(None)]
+        raise BadInput(f'skeleton {s.name!r}: limb {a}→{b} has no mirror image among the limbs; add it, or give flip pairs that map limbs to limbs')
+    return mirrored
+
+# %% ../nbs/00b_skeleton.ipynb #05d91847
 def _derive(s:Skeleton) -> dict:
     "The index arrays and channel layout of `s`"
     idx = {n: i for i, n in enumerate(s.keypoints)}
     K, L = len(s.keypoints), len(s.limbs)
     lf, lt = (np.array([idx[l[e]] for l in s.limbs], np.intp) for e in (0, 1))
     flip = _flip_permutation(s, idx)
-    limb_at = {frozenset(ab): k for k, ab in enumerate(zip(lf.tolist(), lt.tolist()))}
-    if len(limb_at) < L: raise BadInput(f'skeleton {s.name!r}: a limb is listed twice')
-    mirrored = [limb_at.get(frozenset((flip[a], flip[b]))) for a, b in zip(lf, lt)]
-    if None in mirrored:
-        a, b = s.limbs[mirrored.index(None)]
-        raise BadInput(f'skeleton {s.name!r}: limb {a}→{b} has no mirror image among the limbs; add it, or give flip pairs that map limbs to limbs')
+    mirrored = _mirror_limbs(s, lf, lt, flip)
     flip_kp = np.r_[flip, K, K + 1]
     pairs = [(i, int(flip[i])) for i in range(K) if flip[i] != i and
              (side_of(s.keypoints[i]), -i) > (side_of(s.keypoints[flip[i]]), -int(flip[i]))]
@@ -169,7 +180,7 @@ COCO = Skeleton('coco',
     category_skeleton=((16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7), (6, 8), (7, 9), (8, 10), (9, 11),
                        (2, 3), (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7)))
 
-# %% ../nbs/00b_skeleton.ipynb #3ab223a6
+# %% ../nbs/00b_skeleton.ipynb #f95aa863
 @patch
 def to_net(self:Skeleton, kps) -> np.ndarray:
     "Dataset-order keypoints `(..., D, 3)` or flat `(..., 3D)` with `v` → network order `(..., K, 3)` with codes, derived ones computed"
@@ -186,6 +197,7 @@ def to_net(self:Skeleton, kps) -> np.ndarray:
         out[..., self.index[name], 2] = np.where(present, src[..., 2].min(-1), VIS_UNLABELLED)
     return out
 
+# %% ../nbs/00b_skeleton.ipynb #334ea1fa
 @patch
 def to_dataset(self:Skeleton, kps, codes:bool=True) -> np.ndarray:
     "Network-order keypoints `(..., K, 3)` → dataset order `(..., D, 3)`; `codes`: the third value is a code, turned into `v`"
@@ -236,7 +248,7 @@ CROWDPOSE = Skeleton('crowdpose',
     draw_limbs=list(range(13)) + [19])
 SKELETONS = {s.name: s for s in (COCO, CROWDPOSE)}
 
-# %% ../nbs/00b_skeleton.ipynb #49cc8d1f
+# %% ../nbs/00b_skeleton.ipynb #00a40fce
 def _category_pairs(category:dict, names:list, where:str) -> list:
     "The category's `skeleton` as 0-based pairs; `BadInput` if it has none or a pair is not two of its keypoints"
     sk = category.get('skeleton')
@@ -248,6 +260,7 @@ def _category_pairs(category:dict, names:list, where:str) -> list:
         raise BadInput(f'{where}: skeleton pair {bad[0]} is not two different keypoint numbers 1–{len(names)}')
     return [(a - 1, b - 1) for a, b in sk]
 
+# %% ../nbs/00b_skeleton.ipynb #b51c4035
 def _parts(n:int, pairs:list) -> list:
     "The connected parts of `n` keypoints joined by `pairs`, each a sorted list"
     part = list(range(n))
@@ -259,6 +272,7 @@ def _parts(n:int, pairs:list) -> list:
     for i in range(n): groups.setdefault(root(i), []).append(i)
     return sorted(groups.values())
 
+# %% ../nbs/00b_skeleton.ipynb #a977bb3b
 def _missing_mirrors(limbs:list, names:list) -> list:
     "The mirror images (by `mirror_name`) of `limbs` that are not among them, in order"
     have, out = {frozenset(l) for l in limbs}, []
@@ -267,6 +281,7 @@ def _missing_mirrors(limbs:list, names:list) -> list:
         if frozenset(m) not in have: have.add(frozenset(m)); out.append(m)
     return out
 
+# %% ../nbs/00b_skeleton.ipynb #ae1320cb
 def _breadth_first(n:int, pairs:list) -> list:
     "`pairs` oriented and ordered breadth-first from the keypoint with the most limbs, better-connected neighbours first"
     nbrs = [sorted({b for a, b in pairs if a == i} | {a for a, b in pairs if b == i}) for i in range(n)]
@@ -280,11 +295,12 @@ def _breadth_first(n:int, pairs:list) -> list:
         if p not in used: rest.append(tuple(sorted(p, key=lambda i: (depth[i], i))))
     return tree + rest
 
-# %% ../nbs/00b_skeleton.ipynb #961000bf
+# %% ../nbs/00b_skeleton.ipynb #e010dc16
 def built_in(names) -> Skeleton|None:
     "The built-in skeleton whose dataset keypoints are `names` (in order), or None"
     return next((s for s in SKELETONS.values() if tuple(names) == s.dataset_keypoints), None)
 
+# %% ../nbs/00b_skeleton.ipynb #533e97f0
 @patch(cls_method=True)
 def from_coco(cls:Skeleton, category:dict, path='annotations') -> Skeleton:
     "The skeleton of a COCO keypoint category: a built-in when its names are one's, else its own names and limbs (breadth-first)"

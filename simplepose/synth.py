@@ -31,11 +31,12 @@ __all__ = ['BODY', 'POSE_KEYS', 'STANDING', 'NECK_PT', 'HEAD_PT', 'LEFT_TOE_PT',
 BODY = dict(spine=.30, shoulder=.105, hip=.055, upper_arm=.17, forearm=.15, thigh=.245, shin=.245,
             head_up=.10, head_w=.05, head_h=.065, foot=.07, depth=.065, pelvis=.085)
 
-# %% ../nbs/01_synth.ipynb #f1fcaef5
+# %% ../nbs/01_synth.ipynb #0a383f08
 POSE_KEYS = ['yaw', 'roll', 'bend', 'side_bend', 'head_yaw', 'head_pitch'] + [
     f'{s}_{j}' for s in ('left', 'right') for j in ('shoulder_flex', 'shoulder_abd', 'elbow', 'hip_flex', 'hip_abd', 'knee')]
 STANDING = {k: 0. for k in POSE_KEYS}
 
+# %% ../nbs/01_synth.ipynb #b0753e06
 def random_pose(rng:np.random.Generator,
                 cfg:Config=CFG, # pose limits: `synth_max_yaw` (180: any direction, 0: facing the camera), `synth_lying_prob`
                ) -> dict:
@@ -75,16 +76,9 @@ def _rz(a):
 # nose, eyes and ears relative to the head centre, in the head's frame
 FACE = np.array([[0, .012, .045], [.02, -.01, .038], [-.02, -.01, .038], [.042, 0, -.005], [-.042, 0, -.005]])
 
-# %% ../nbs/01_synth.ipynb #9831277e
-def skeleton_3d(pose:dict, body:dict=BODY):
-    "Points `(21, 3)` of a posed figure in its own frame (units of height), and the head's forward and left axes"
-    a, b = {k: math.radians(v) for k, v in pose.items()}, body
-    pts = np.empty((N_POINTS, 3))
-    spine = _rz(a['side_bend']) @ _rx(-a['bend'])
-    neck = pts[NECK_PT] = -b['spine'] * spine[:, 1]
-    head = spine @ _ry(a['head_yaw']) @ _rx(-a['head_pitch'])
-    pts[HEAD_PT] = neck + head @ (0, -b['head_up'], .01)
-    pts[:5] = pts[HEAD_PT] + FACE @ head.T
+# %% ../nbs/01_synth.ipynb #2ab5bd44
+def _limbs_3d(pts:np.ndarray, a:dict, b:dict, spine:np.ndarray, neck:np.ndarray):
+    "Fill in `pts` the arms and legs of both sides, from the angles `a` (radians), the proportions `b`, the spine's rotation and the neck"
     for s, side, (sh, el, wr, hp, kn, an, toe) in (('left', 1, (5, 7, 9, 11, 13, 15, LEFT_TOE_PT)),
                                                    ('right', -1, (6, 8, 10, 12, 14, 16, RIGHT_TOE_PT))):
         pts[sh] = neck + spine @ (side * b['shoulder'], .01, 0)
@@ -97,6 +91,18 @@ def skeleton_3d(pose:dict, body:dict=BODY):
         shin = leg @ _rx(-a[s + '_knee'])
         pts[an] = pts[kn] + b['shin'] * shin[:, 1]
         pts[toe] = pts[an] + shin @ (0, .02, b['foot'])
+
+# %% ../nbs/01_synth.ipynb #baf8d484
+def skeleton_3d(pose:dict, body:dict=BODY):
+    "Points `(21, 3)` of a posed figure in its own frame (units of height), and the head's forward and left axes"
+    a, b = {k: math.radians(v) for k, v in pose.items()}, body
+    pts = np.empty((N_POINTS, 3))
+    spine = _rz(a['side_bend']) @ _rx(-a['bend'])
+    neck = pts[NECK_PT] = -b['spine'] * spine[:, 1]
+    head = spine @ _ry(a['head_yaw']) @ _rx(-a['head_pitch'])
+    pts[HEAD_PT] = neck + head @ (0, -b['head_up'], .01)
+    pts[:5] = pts[HEAD_PT] + FACE @ head.T
+    _limbs_3d(pts, a, b, spine, neck)
     return pts, head[:, 2].copy(), head[:, 0].copy()
 
 # %% ../nbs/01_synth.ipynb #032f1882
@@ -111,7 +117,7 @@ class Figure:
     torso:np.ndarray     # (n, 2) float32 convex outline of the torso
     more:np.ndarray|None = None # (3, 3) float32 x, y, v of the neck, the top of the head and the pelvis (see `FIGURE_KEYPOINTS`)
 
-# %% ../nbs/01_synth.ipynb #8a526fac
+# %% ../nbs/01_synth.ipynb #6cdde065
 LIMB_PARTS = [('neck', NECK_PT, HEAD_PT, .028),
               ('left_upper_arm', 5, 7, .030), ('left_forearm', 7, 9, .025),
               ('right_upper_arm', 6, 8, .030), ('right_forearm', 8, 10, .025),
@@ -119,6 +125,8 @@ LIMB_PARTS = [('neck', NECK_PT, HEAD_PT, .028),
               ('right_thigh', 12, 14, .045), ('right_shin', 14, 16, .034),
               ('left_foot', 15, LEFT_TOE_PT, .02), ('right_foot', 16, RIGHT_TOE_PT, .02)]
 PARTS = ['torso', 'head'] + [p[0] for p in LIMB_PARTS]
+
+# %% ../nbs/01_synth.ipynb #e487e0f1
 # OpenCV hues (0-180): reds, oranges, yellows and pinks on the left; blues, cyans, greens and violets on the right
 PART_HUES = dict(left_upper_arm=0, left_forearm=16, left_thigh=28, left_shin=165, left_foot=8,
                  right_upper_arm=115, right_forearm=92, right_thigh=62, right_shin=135, right_foot=100)
@@ -127,6 +135,7 @@ _HUES = np.array(list(PART_HUES.values()), float)
 _SKIN_IDX = [PARTS.index('head'), PARTS.index('neck')]
 SKIN_BGR = np.array([[189, 224, 255], [150, 196, 234], [105, 160, 210], [70, 115, 170], [45, 75, 115]])
 
+# %% ../nbs/01_synth.ipynb #3dbddcbf
 def person_colors(rng:np.random.Generator) -> np.ndarray:
     "BGR colours `(N_PARTS, 3)` for one figure: clothes for the torso, skin for head and neck, side-coded limbs"
     n = len(_HUES)
@@ -138,7 +147,7 @@ def person_colors(rng:np.random.Generator) -> np.ndarray:
     out[_SKIN_IDX] = SKIN_BGR[int(u[0, 2] * len(SKIN_BGR))] + 8 * z[n:]
     return out.clip(0, 255).astype(np.uint8)
 
-# %% ../nbs/01_synth.ipynb #475f59ea
+# %% ../nbs/01_synth.ipynb #89483d9d
 def _torso_outline(pts:np.ndarray, forward:np.ndarray, height:float, body:dict=BODY) -> np.ndarray:
     "Convex outline `(n, 2)` of the torso, a box from the shoulders to the pelvis, projected"
     mid = (pts[11] + pts[12]) / 2
@@ -148,6 +157,16 @@ def _torso_outline(pts:np.ndarray, forward:np.ndarray, height:float, body:dict=B
     box = np.concatenate([corners + d, corners - d])[:, :2].astype(np.float32)
     return cv2.convexHull(box)[:, 0]
 
+# %% ../nbs/01_synth.ipynb #5f3d1f3b
+def _behind_torso(xyz, pts, outline, height) -> np.ndarray:
+    "Which of the points `xyz` lie behind the torso of the figure with points `pts`, inside its outline"
+    torso_z = pts[[5, 6, 11, 12], 2].mean()
+    hidden = np.zeros(len(xyz), bool)
+    for j in np.flatnonzero(xyz[:, 2] < torso_z - .02 * height):
+        hidden[j] = cv2.pointPolygonTest(outline, (float(xyz[j, 0]), float(xyz[j, 1])), False) >= 0
+    return hidden
+
+# %% ../nbs/01_synth.ipynb #065b76fb
 def _visibility(pts, forward, head_fwd, head_left, outline, height) -> np.ndarray:
     "COCO `v` per keypoint from the figure's own geometry"
     v = np.full(17, 2.)
@@ -157,15 +176,15 @@ def _visibility(pts, forward, head_fwd, head_left, outline, height) -> np.ndarra
     v[5:17][_behind_torso(pts[5:17], pts, outline, height)] = 1
     return v
 
-def _behind_torso(xyz, pts, outline, height) -> np.ndarray:
-    "Which of the points `xyz` lie behind the torso of the figure with points `pts`, inside its outline"
-    torso_z = pts[[5, 6, 11, 12], 2].mean()
-    hidden = np.zeros(len(xyz), bool)
-    for j in np.flatnonzero(xyz[:, 2] < torso_z - .02 * height):
-        hidden[j] = cv2.pointPolygonTest(outline, (float(xyz[j, 0]), float(xyz[j, 1])), False) >= 0
-    return hidden
+# %% ../nbs/01_synth.ipynb #5c35aef0
+def _more_points(pts, head_fwd, head_left, outline, height, body=BODY) -> np.ndarray:
+    "x, y, v `(3, 3)` of the neck, the top of the head (above its centre along the head's own axis) and the pelvis (mid-hips)"
+    xyz = np.stack([pts[NECK_PT], pts[HEAD_PT] - body['head_h'] * height * np.cross(head_fwd, head_left), (pts[11] + pts[12]) / 2])
+    v = np.where(_behind_torso(xyz, pts, outline, height), 1., 2.)
+    v[1] = 2   # the top of the head shows from every side
+    return np.concatenate([xyz[:, :2], v[:, None]], 1).astype(np.float32)
 
-# %% ../nbs/01_synth.ipynb #d98fb3a8
+# %% ../nbs/01_synth.ipynb #dc75ea41
 def synth_person(rng:np.random.Generator, # source of the pose and colours
                  height:float, # standing height, px
                  center, # (x, y) of the middle of the hips, px
@@ -186,20 +205,14 @@ def synth_person(rng:np.random.Generator, # source of the pose and colours
     kps = np.concatenate([pts[:17, :2], _visibility(pts, fwd, hf, hl, outline, height)[:, None]], 1)
     return Figure(kps.astype(np.float32), pts.astype(np.float32), fwd, float(height), colors, outline, _more_points(pts, hf, hl, outline, height, body))
 
-def _more_points(pts, head_fwd, head_left, outline, height, body=BODY) -> np.ndarray:
-    "x, y, v `(3, 3)` of the neck, the top of the head (above its centre along the head's own axis) and the pelvis (mid-hips)"
-    xyz = np.stack([pts[NECK_PT], pts[HEAD_PT] - body['head_h'] * height * np.cross(head_fwd, head_left), (pts[11] + pts[12]) / 2])
-    v = np.where(_behind_torso(xyz, pts, outline, height), 1., 2.)
-    v[1] = 2   # the top of the head shows from every side
-    return np.concatenate([xyz[:, :2], v[:, None]], 1).astype(np.float32)
-
-# %% ../nbs/01_synth.ipynb #6f3f0721
+# %% ../nbs/01_synth.ipynb #69f0297a
 FIGURE_KEYPOINTS = COCO.dataset_keypoints + ('neck', 'head', 'pelvis')
 
 def figure_keypoints(fig:Figure, points=COCO.dataset_keypoints) -> np.ndarray:
     "x, y, v `(D, 3)` of `fig` at the figure points named `points` (of `FIGURE_KEYPOINTS`)"
     return np.concatenate([fig.keypoints, fig.more])[[FIGURE_KEYPOINTS.index(n) for n in points]]
 
+# %% ../nbs/01_synth.ipynb #147c95db
 _BODY13 = [('pelvis', 'pelvis'), ('l_hip', 'left_hip'), ('r_hip', 'right_hip'), ('l_knee', 'left_knee'), ('r_knee', 'right_knee'),
            ('l_ankle', 'left_ankle'), ('r_ankle', 'right_ankle'), ('l_shoulder', 'left_shoulder'), ('r_shoulder', 'right_shoulder'),
            ('l_elbow', 'left_elbow'), ('r_elbow', 'right_elbow'), ('l_wrist', 'left_wrist'), ('r_wrist', 'right_wrist')]
@@ -208,18 +221,14 @@ BODY13 = Skeleton.from_coco(dict(name='body13', keypoints=[n for n, _ in _BODY13
 LAYOUTS = dict(coco=(COCO, COCO.dataset_keypoints), crowdpose=(CROWDPOSE, CROWDPOSE.dataset_keypoints),
                body13=(BODY13, tuple(f for _, f in _BODY13)))
 
+# %% ../nbs/01_synth.ipynb #bcac5a4e
 def layout_of(name:str) -> tuple:
     "`(skeleton, figure points)` of layout `name`; `BadInput` naming the choices if there is none"
     if name not in LAYOUTS: raise BadInput(f'layout {name!r}: not one of {", ".join(LAYOUTS)}')
     return LAYOUTS[name]
 
-# %% ../nbs/01_synth.ipynb #6a143a6b
+# %% ../nbs/01_synth.ipynb #41f145c0
 _CAPSULE_T = np.linspace(-np.pi / 2, np.pi / 2, 5)
-_ELLIPSE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 12, endpoint=False)), np.sin(np.linspace(0, 2 * np.pi, 12, endpoint=False))])
-_LIMB_A = np.array([p[1] for p in LIMB_PARTS])
-_LIMB_B = np.array([p[2] for p in LIMB_PARTS])
-_LIMB_R = np.array([p[3] for p in LIMB_PARTS])
-MIN_RADIUS = 1.5 # px: the thinnest limb, so even tiny figures cover their keypoints
 
 def capsules(a:np.ndarray, b:np.ndarray, r:np.ndarray) -> np.ndarray:
     "Polygons `(n, 10, 2)` of capsules from `a` `(n, 2)` to `b` `(n, 2)` with radii `r` `(n,)`"
@@ -230,15 +239,28 @@ def capsules(a:np.ndarray, b:np.ndarray, r:np.ndarray) -> np.ndarray:
     start = a[:, None] + r[:, None, None] * np.stack([np.cos(t2), np.sin(t2)], -1)
     return np.concatenate([end, start], 1).astype(np.float32)
 
-def figure_polygons(fig:Figure, body:dict=BODY) -> list:
-    "The figure's parts as `(polygon (n, 2) float32, part index)`, back to front"
-    h, pts = fig.height, fig.points
-    limbs = capsules(pts[_LIMB_A, :2], pts[_LIMB_B, :2], np.maximum(_LIMB_R * h, MIN_RADIUS))
+# %% ../nbs/01_synth.ipynb #36f67897
+_ELLIPSE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 12, endpoint=False)), np.sin(np.linspace(0, 2 * np.pi, 12, endpoint=False))])
+
+def _head_polygon(pts:np.ndarray, h:float, body:dict=BODY) -> np.ndarray:
+    "The head's ellipse `(12, 2)` float32 of a figure with points `pts` and height `h` px"
     ux, uy = (pts[HEAD_PT, :2] - pts[NECK_PT, :2]).tolist()
     n = math.hypot(ux, uy)
     ca, sa = (ux / n, uy / n) if n > 1e-3 else (0., -1.)   # the head's long axis follows the neck
     hh, hw = max(body['head_h'] * h, 2.), max(body['head_w'] * h, 1.5)
-    head = (pts[HEAD_PT, :2] + (np.array(((hh * ca, -hw * sa), (hh * sa, hw * ca))) @ _ELLIPSE).T).astype(np.float32)
+    return (pts[HEAD_PT, :2] + (np.array(((hh * ca, -hw * sa), (hh * sa, hw * ca))) @ _ELLIPSE).T).astype(np.float32)
+
+# %% ../nbs/01_synth.ipynb #aa42539e
+_LIMB_A = np.array([p[1] for p in LIMB_PARTS])
+_LIMB_B = np.array([p[2] for p in LIMB_PARTS])
+_LIMB_R = np.array([p[3] for p in LIMB_PARTS])
+MIN_RADIUS = 1.5 # px: the thinnest limb, so even tiny figures cover their keypoints
+
+def figure_polygons(fig:Figure, body:dict=BODY) -> list:
+    "The figure's parts as `(polygon (n, 2) float32, part index)`, back to front"
+    h, pts = fig.height, fig.points
+    limbs = capsules(pts[_LIMB_A, :2], pts[_LIMB_B, :2], np.maximum(_LIMB_R * h, MIN_RADIUS))
+    head = _head_polygon(pts, h, body)
     polys = [fig.torso, head] + list(limbs)
     depth = np.empty(len(PARTS), np.float32)
     depth[0], depth[1] = pts[[5, 6, 11, 12], 2].mean(), pts[HEAD_PT, 2]
@@ -246,13 +268,24 @@ def figure_polygons(fig:Figure, body:dict=BODY) -> list:
     depth[2:] /= 2
     return [(polys[i], i) for i in np.argsort(depth, kind='stable').tolist()]
 
-# %% ../nbs/01_synth.ipynb #97d7f4fe
+# %% ../nbs/01_synth.ipynb #e5a49f6f
 def _fixed(polys:list) -> list:
     "Polygons as int32 in quarter pixels, for OpenCV's `shift=2`"
     allp = np.round(np.concatenate([p for p, _ in polys]) * 4).astype(np.int32)
     ends = np.cumsum([0] + [len(p) for p, _ in polys]).tolist()
     return [allp[a:b] for a, b in zip(ends[:-1], ends[1:])]
 
+# %% ../nbs/01_synth.ipynb #f04857df
+def _draw_face(img:np.ndarray, fig:Figure):
+    "Eyes, nose and ears where visible"
+    k, h = fig.keypoints, fig.height
+    skin = fig.colors[PARTS.index('head')].astype(float)
+    marks = [(0, .012, skin * .6), (1, .009, (20, 20, 20)), (2, .009, (20, 20, 20)), (3, .014, skin * .75), (4, .014, skin * .75)]
+    for j, r, c in marks:
+        if k[j, 2] == 2:
+            cv2.circle(img, (int(round(k[j, 0] * 4)), int(round(k[j, 1] * 4))), int(max(r * h, .7) * 4), tuple(map(float, c)), -1, cv2.LINE_AA, 2)
+
+# %% ../nbs/01_synth.ipynb #bad31d54
 def draw_figure(img:np.ndarray, # uint8 BGR, drawn on in place
                 fig:Figure,
                 mask:np.ndarray|None=None, # uint8 (H, W): the figure's silhouette is filled with `label`
@@ -272,16 +305,27 @@ def draw_figure(img:np.ndarray, # uint8 BGR, drawn on in place
     if mask is not None: cv2.fillPoly(mask, fixed, label, cv2.LINE_8, 2)
     return polys
 
-def _draw_face(img:np.ndarray, fig:Figure):
-    "Eyes, nose and ears where visible"
-    k, h = fig.keypoints, fig.height
-    skin = fig.colors[PARTS.index('head')].astype(float)
-    marks = [(0, .012, skin * .6), (1, .009, (20, 20, 20)), (2, .009, (20, 20, 20)), (3, .014, skin * .75), (4, .014, skin * .75)]
-    for j, r, c in marks:
-        if k[j, 2] == 2:
-            cv2.circle(img, (int(round(k[j, 0] * 4)), int(round(k[j, 1] * 4))), int(max(r * h, .7) * 4), tuple(map(float, c)), -1, cv2.LINE_AA, 2)
+# %% ../nbs/01_synth.ipynb #60bdf83e
+def _add_stripes(rng:np.random.Generator, img:np.ndarray, h:int, w:int) -> np.ndarray:
+    "`img` (uint8 `(h, w, 3)`) with stripes of a random frequency, angle and colour added or subtracted"
+    f, a, phase = rng.uniform(4, 30) * 2 * np.pi / max(h, w), rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi)
+    ax = np.float32(f * np.cos(a)) * np.arange(w, dtype=np.float32)
+    ay = np.float32(f * np.sin(a)) * np.arange(h, dtype=np.float32) + np.float32(phase)
+    wave = np.cos(ay)[:, None] * np.sin(ax) + np.sin(ay)[:, None] * np.cos(ax)
+    stripes = cv2.merge([cv2.convertScaleAbs(wave, alpha=c, beta=c) for c in rng.uniform(0, 30, 3)])
+    return cv2.add(img, stripes) if rng.random() < .5 else cv2.subtract(img, stripes)
 
-# %% ../nbs/01_synth.ipynb #f74294ae
+# %% ../nbs/01_synth.ipynb #84860bb8
+def _add_clutter(rng:np.random.Generator, img:np.ndarray, h:int, w:int):
+    "Draw 0–5 random rectangles, circles and lines on `img` in place"
+    for _ in range(rng.integers(0, 6)):
+        c, (x0, x1), (y0, y1) = rng.uniform(0, 255, 3).tolist(), rng.uniform(0, w, 2).astype(int), rng.uniform(0, h, 2).astype(int)
+        shape = rng.integers(3)
+        if shape == 0: cv2.rectangle(img, (x0, y0), (x1, y1), c, -1)
+        elif shape == 1: cv2.circle(img, (x0, y0), int(abs(x1 - x0) // 3 + 2), c, -1, cv2.LINE_AA)
+        else: cv2.line(img, (x0, y0), (x1, y1), c, int(rng.integers(1, 5)), cv2.LINE_AA)
+
+# %% ../nbs/01_synth.ipynb #4d61410e
 def make_background(rng:np.random.Generator, h:int, w:int, kind:str='texture') -> np.ndarray:
     "A random uint8 BGR background `(h, w, 3)`; `kind` is 'texture' or 'plain'"
     assert kind in ('texture', 'plain'), f"background must be 'texture' or 'plain', not {kind!r}"
@@ -294,23 +338,12 @@ def make_background(rng:np.random.Generator, h:int, w:int, kind:str='texture') -
         lo += blobs[..., :3] + blobs[..., 3:]
     if kind == 'plain': return cv2.resize(lo.clip(0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
     img = cv2.resize((lo - 8).clip(0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
-    if rng.random() < .5:
-        f, a, phase = rng.uniform(4, 30) * 2 * np.pi / max(h, w), rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi)
-        ax = np.float32(f * np.cos(a)) * np.arange(w, dtype=np.float32)
-        ay = np.float32(f * np.sin(a)) * np.arange(h, dtype=np.float32) + np.float32(phase)
-        wave = np.cos(ay)[:, None] * np.sin(ax) + np.sin(ay)[:, None] * np.cos(ax)
-        stripes = cv2.merge([cv2.convertScaleAbs(wave, alpha=c, beta=c) for c in rng.uniform(0, 30, 3)])
-        img = cv2.add(img, stripes) if rng.random() < .5 else cv2.subtract(img, stripes)
+    if rng.random() < .5: img = _add_stripes(rng, img, h, w)
     img = cv2.add(img, cv2.merge([np.frombuffer(rng.bytes(h * w), np.uint8).reshape(h, w) & 15] * 3))
-    for _ in range(rng.integers(0, 6)):
-        c, (x0, x1), (y0, y1) = rng.uniform(0, 255, 3).tolist(), rng.uniform(0, w, 2).astype(int), rng.uniform(0, h, 2).astype(int)
-        shape = rng.integers(3)
-        if shape == 0: cv2.rectangle(img, (x0, y0), (x1, y1), c, -1)
-        elif shape == 1: cv2.circle(img, (x0, y0), int(abs(x1 - x0) // 3 + 2), c, -1, cv2.LINE_AA)
-        else: cv2.line(img, (x0, y0), (x1, y1), c, int(rng.integers(1, 5)), cv2.LINE_AA)
+    _add_clutter(rng, img, h, w)
     return img
 
-# %% ../nbs/01_synth.ipynb #645393da
+# %% ../nbs/01_synth.ipynb #23043b9e
 def _clip_polygons(polys:list, h:int, w:int) -> list:
     "COCO polygons (flat lists) of `polys` clipped to the image, dropping empty ones"
     allp = np.concatenate([p for p, _ in polys])
@@ -324,6 +357,19 @@ def _clip_polygons(polys:list, h:int, w:int) -> list:
         if area > 0 and inter is not None and len(inter) >= 3: out.append(np.round(inter.reshape(-1).astype(np.float64), 2).tolist())
     return out
 
+# %% ../nbs/01_synth.ipynb #40a0b863
+def _hide_keypoints(k:np.ndarray, rle:dict, bbox:list, labels:np.ndarray, label:int):
+    "Set in place `v` 0 for keypoints `k` outside the image or the mask `rle`, and 2 → 1 for those a later person covers"
+    h, w = labels.shape
+    x, y = k[:, 0], k[:, 1]
+    inside = ((x >= max(bbox[0], 0)) & (x <= min(bbox[0] + bbox[2], w - 1)) &
+              (y >= max(bbox[1], 0)) & (y <= min(bbox[1] + bbox[3], h - 1)))
+    if not inside.all(): inside[inside] = mask_util.decode(rle)[y[inside].astype(int), x[inside].astype(int)] > 0
+    k[~inside, 2] = 0
+    front = labels[np.clip(np.round(y), 0, h - 1).astype(int), np.clip(np.round(x), 0, w - 1).astype(int)]
+    k[(k[:, 2] == 2) & (front > label), 2] = 1
+
+# %% ../nbs/01_synth.ipynb #2a0f15f9
 def _person_annotation(fig:Figure, polys:list, labels:np.ndarray, label:int, annotated:bool, points=COCO.dataset_keypoints) -> dict|None:
     "COCO annotation of a drawn figure (no ids); None when nothing of it is in the image"
     h, w = labels.shape
@@ -334,20 +380,14 @@ def _person_annotation(fig:Figure, polys:list, labels:np.ndarray, label:int, ann
     if area == 0: return None
     bbox = mask_util.toBbox(rle).tolist()
     k = figure_keypoints(fig, points)
-    x, y = k[:, 0], k[:, 1]
-    inside = ((x >= max(bbox[0], 0)) & (x <= min(bbox[0] + bbox[2], w - 1)) &
-              (y >= max(bbox[1], 0)) & (y <= min(bbox[1] + bbox[3], h - 1)))
-    if not inside.all(): inside[inside] = mask_util.decode(rle)[y[inside].astype(int), x[inside].astype(int)] > 0
-    k[~inside, 2] = 0
-    front = labels[np.clip(np.round(y), 0, h - 1).astype(int), np.clip(np.round(x), 0, w - 1).astype(int)]
-    k[(k[:, 2] == 2) & (front > label), 2] = 1
+    _hide_keypoints(k, rle, bbox, labels, label)
     if not annotated: k[:, 2] = 0
     k[k[:, 2] == 0] = 0
     kps = [c for xy, v in zip(np.round(k[:, :2].astype(np.float64), 2).tolist(), k[:, 2].astype(int).tolist()) for c in (*xy, v)]
     return dict(segmentation=segs, num_keypoints=int((k[:, 2] > 0).sum()), area=area, iscrowd=0, keypoints=kps,
                 bbox=bbox, category_id=1)
 
-# %% ../nbs/01_synth.ipynb #d71dab54
+# %% ../nbs/01_synth.ipynb #11e1adc5
 def rle_counts(m:np.ndarray) -> list:
     "Uncompressed COCO RLE counts of a binary mask (column-major runs, first run of zeros)"
     f = np.asarray(m, bool).ravel(order='F')
@@ -355,6 +395,7 @@ def rle_counts(m:np.ndarray) -> list:
     counts = np.diff(np.concatenate([[0], change, [f.size]]))
     return ([0] if f.size and f[0] else []) + counts.tolist()
 
+# %% ../nbs/01_synth.ipynb #e71bb91a
 def _draw_crowd(rng:np.random.Generator, img:np.ndarray) -> np.ndarray:
     "Draw a cluster of small figures; returns its mask (uint8 0/1)"
     h, w = img.shape[:2]
@@ -368,6 +409,7 @@ def _draw_crowd(rng:np.random.Generator, img:np.ndarray) -> np.ndarray:
         draw_figure(img, synth_person(rng, heights[i], (x0 + rng.uniform(0, rw), ys[i])), mask)
     return mask
 
+# %% ../nbs/01_synth.ipynb #93dd1f7b
 def _crowd_annotation(mask:np.ndarray, n_keypoints:int=17) -> dict:
     h, w = mask.shape
     seg = dict(counts=rle_counts(mask), size=[h, w])
@@ -375,7 +417,19 @@ def _crowd_annotation(mask:np.ndarray, n_keypoints:int=17) -> dict:
     return dict(segmentation=seg, num_keypoints=0, area=float(mask_util.area(rle)), iscrowd=1, keypoints=[0] * (3 * n_keypoints),
                 bbox=[float(b) for b in mask_util.toBbox(rle)], category_id=1)
 
-# %% ../nbs/01_synth.ipynb #53875f0a
+# %% ../nbs/01_synth.ipynb #24f68204
+def _place_people(rng:np.random.Generator, cfg:Config, h:int, w:int) -> list:
+    "`Figure`s of the scene's people, smallest (farthest) first"
+    n = int(rng.integers(cfg.synth_people[0], cfg.synth_people[1] + 1))
+    heights = np.sort(np.exp(rng.uniform(np.log(cfg.synth_heights[0]), np.log(cfg.synth_heights[1]), n))) * h
+    figs = []
+    for H in heights:
+        lo, hi = .3 * H, h - .3 * H
+        centre = (rng.uniform(0, w), rng.uniform(lo, hi) if lo < hi else rng.uniform(0, h))
+        figs.append(synth_person(rng, H, centre, cfg=cfg))
+    return figs
+
+# %% ../nbs/01_synth.ipynb #bbe8efa2
 def render_scene(rng:np.random.Generator, # the scene's only source of randomness
                  cfg:Config=CFG, # the scene's `synth_*` settings: side, people, heights, crowd, unannotated people, pose limits
                  size=None, # side, or (height, width); default `cfg.synth_size`
@@ -388,14 +442,8 @@ def render_scene(rng:np.random.Generator, # the scene's only source of randomnes
     h, w = (size, size) if np.isscalar(size) else size
     img = make_background(rng, h, w, background)
     crowd = _draw_crowd(rng, img) if rng.random() < cfg.synth_crowd_prob else None
-    n = int(rng.integers(cfg.synth_people[0], cfg.synth_people[1] + 1))
-    heights = np.sort(np.exp(rng.uniform(np.log(cfg.synth_heights[0]), np.log(cfg.synth_heights[1]), n))) * h
-    figs = []
-    for H in heights:
-        lo, hi = .3 * H, h - .3 * H
-        centre = (rng.uniform(0, w), rng.uniform(lo, hi) if lo < hi else rng.uniform(0, h))
-        figs.append(synth_person(rng, H, centre, cfg=cfg))
-    annotated = rng.random(n) >= cfg.synth_unannotated_prob
+    figs = _place_people(rng, cfg, h, w)
+    annotated = rng.random(len(figs)) >= cfg.synth_unannotated_prob
     labels = np.zeros((h, w), np.uint8)
     polys = []
     for i, f in enumerate(figs): polys.append(draw_figure(img, f, labels, i + 1))
@@ -409,7 +457,7 @@ def scene_keypoints(anns:list, n_keypoints:int=17) -> np.ndarray:
     k = [a['keypoints'] for a in anns if a['num_keypoints'] > 0]
     return np.array(k, np.float32).reshape(-1, n_keypoints, 3)
 
-# %% ../nbs/01_synth.ipynb #e96a2a05
+# %% ../nbs/01_synth.ipynb #e7c300be
 def ignore_mask(anns:list, h:int, w:int) -> np.ndarray:
     "Union (bool `(h, w)`) of the crowd regions and the people with no keypoints: what training should ignore"
     m = np.zeros((h, w), bool)
@@ -420,6 +468,7 @@ def ignore_mask(anns:list, h:int, w:int) -> np.ndarray:
             m |= mask_util.decode(mask_util.merge(rle) if isinstance(rle, list) else rle).astype(bool)
     return m
 
+# %% ../nbs/01_synth.ipynb #d41550ea
 def picture(img:np.ndarray, anns:list, skeleton:Skeleton=COCO) -> np.ndarray:
     "`img` with the annotated people (in `skeleton`'s dataset order) drawn and the ignored regions greyed"
     out = draw_people(img, scene_keypoints(anns, len(skeleton.dataset_keypoints)), skeleton=skeleton)
@@ -427,11 +476,25 @@ def picture(img:np.ndarray, anns:list, skeleton:Skeleton=COCO) -> np.ndarray:
     out[ig] = (out[ig] * .35 + 128 * .65).astype(np.uint8)
     return out
 
-# %% ../nbs/01_synth.ipynb #9a57632c
+# %% ../nbs/01_synth.ipynb #08c1591e
 def _write_atomic(path:Path, data:bytes):
     "Write `data` to `path` through a temporary file renamed into place"
     with atomic_path(path) as tmp: tmp.write_bytes(data)
 
+# %% ../nbs/01_synth.ipynb #44acdbf8
+def _synth_images(out:Path, n_images:int, cfg:Config, seed:int, split:str, hw:tuple, quality:int, layout:str) -> tuple:
+    "COCO `images` and `annotations` of images 1…`n_images` of the dataset, written to `out/images`"
+    (h, w), images, anns, key = hw, [], [], zlib.crc32(split.encode())
+    for i in range(n_images):
+        img, scene = render_scene(np.random.default_rng([seed, key, i]), cfg, (h, w), layout=layout)
+        iid = i + 1
+        name = f'{iid:012d}.jpg'
+        _write_atomic(out/'images'/name, cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes())
+        images.append(dict(id=iid, file_name=name, width=int(w), height=int(h)))
+        anns += [dict(a, image_id=iid, id=len(anns) + j + 1) for j, a in enumerate(scene)]
+    return images, anns
+
+# %% ../nbs/01_synth.ipynb #de9e6296
 def make_synth_coco(out_dir, # dataset folder, created if needed
                     n_images:int=64, # number of images
                     cfg:Config=CFG, # the scenes' `synth_*` settings (`render_scene`)
@@ -448,21 +511,23 @@ def make_synth_coco(out_dir, # dataset folder, created if needed
     out = writable_dir(out_dir)
     (out/'images').mkdir(parents=True, exist_ok=True)
     (out/'annotations').mkdir(parents=True, exist_ok=True)
-    images, anns, key = [], [], zlib.crc32(split.encode())
-    for i in range(n_images):
-        img, scene = render_scene(np.random.default_rng([seed, key, i]), cfg, (h, w), layout=layout)
-        iid = i + 1
-        name = f'{iid:012d}.jpg'
-        _write_atomic(out/'images'/name, cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes())
-        images.append(dict(id=iid, file_name=name, width=int(w), height=int(h)))
-        anns += [dict(a, image_id=iid, id=len(anns) + j + 1) for j, a in enumerate(scene)]
+    images, anns = _synth_images(out, n_images, cfg, seed, split, (h, w), quality, layout)
     info = dict(description='simplepose synthetic people', version='1.0', seed=seed, split=split)
     data = dict(info=info, licenses=[], images=images, annotations=anns, categories=[skeleton.category()])
     path = out/'annotations'/f'person_keypoints_{split}.json'
     _write_atomic(path, json.dumps(data, separators=(',', ':')).encode())
     return path
 
-# %% ../nbs/01_synth.ipynb #091ea99c
+# %% ../nbs/01_synth.ipynb #267c1886
+def _tile_grid(tiles:list, ncols:int) -> np.ndarray:
+    "BGR `tiles` padded with white to one size, `ncols` to a row (a white 8×8 picture when there are none)"
+    if not tiles: return np.full((8, 8, 3), 255, np.uint8)
+    th, tw = max(t.shape[0] for t in tiles), max(t.shape[1] for t in tiles)
+    tiles = [cv2.copyMakeBorder(t, 0, th - t.shape[0], 0, tw - t.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255)) for t in tiles]
+    tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % ncols)
+    return np.vstack([np.hstack(tiles[r:r + ncols]) for r in range(0, len(tiles), ncols)])
+
+# %% ../nbs/01_synth.ipynb #15dde4bf
 def sample_grid(ann_file, # a person_keypoints JSON
                 image_dir=None, # its images; default `../images` next to the annotations folder
                 n:int=8, ncols:int=4) -> np.ndarray:
@@ -477,11 +542,7 @@ def sample_grid(ann_file, # a person_keypoints JSON
     for im in data['images'][:n]:
         img = read_image(image_dir/im['file_name'])
         tiles.append(cv2.copyMakeBorder(picture(img, by_image.get(im['id'], []), skeleton), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(255, 255, 255)))
-    if not tiles: return np.full((8, 8, 3), 255, np.uint8)
-    th, tw = max(t.shape[0] for t in tiles), max(t.shape[1] for t in tiles)
-    tiles = [cv2.copyMakeBorder(t, 0, th - t.shape[0], 0, tw - t.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255)) for t in tiles]
-    tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % ncols)
-    return np.vstack([np.hstack(tiles[r:r + ncols]) for r in range(0, len(tiles), ncols)])
+    return _tile_grid(tiles, ncols)
 
 # %% ../nbs/01_synth.ipynb #e695d59f
 def _picture_path(picture) -> Path:

@@ -15,7 +15,7 @@ from .geometry import Geometry, cell_centre, image_geometry
 # %% auto #0
 __all__ = ['gaussian_window', 'keypoint_maps', 'limb_maps', 'make_targets', 'ideal_outputs']
 
-# %% ../nbs/03a_targets.ipynb #3e14244f
+# %% ../nbs/03a_targets.ipynb #9bcb61b3
 def _box_cells(r0, r1, c0, c1, ch, h, w):
     "Rows and cells of boxes `[r0, r1) × [c0, c1)` in channels `ch` of a `(C, h, w)` map"
     bh, bw = r1 - r0, c1 - c0
@@ -26,11 +26,13 @@ def _box_cells(r0, r1, c0, c1, ch, h, w):
     idx = np.repeat((ch[rb] * h + rr) * w + c0[rb], nrow) + col           # flat index of each cell
     return rb, rr, nrow, col, idx
 
+# %% ../nbs/03a_targets.ipynb #6d24d7e2
 def _person_slices(person, ncells):
     "Slices of the flat cell list belonging to each person, given each box's person (sorted) and cell count"
     ends = np.cumsum(ncells)[np.r_[np.flatnonzero(np.diff(person)), len(person) - 1]]
     return [slice(a, b) for a, b in zip(np.r_[0, ends[:-1]], ends)]
 
+# %% ../nbs/03a_targets.ipynb #1adf0e6a
 def _overlapping(r0, r1, c0, c1, ch):
     "Which boxes intersect another box of the same channel"
     same = ch[:, None] == ch[None]
@@ -44,17 +46,24 @@ def gaussian_window(cfg:Config=CFG, # `sigma`, `keypoint_cutoff`, `stride`
     "Width in stride cells of the window a keypoint Gaussian is drawn in (even; centre cell ± half)"
     return int(np.ceil(np.sqrt(-2 * cfg.sigma**2 * np.log(cfg.keypoint_cutoff)) / cfg.stride)) * 2
 
-# %% ../nbs/03a_targets.ipynb #6030181f
+# %% ../nbs/03a_targets.ipynb #05327b15
+def _keypoint_boxes(x, y, h, w, cfg):
+    "Cell boxes `[r0, r1) × [c0, c1)` of the windows of keypoints at input px `(x, y)`, cropped to the `(h, w)` map"
+    stride = cfg.stride
+    half = gaussian_window(cfg) // 2
+    cx, cy = np.round(x / stride).astype(np.intp), np.round(y / stride).astype(np.intp)
+    c0, c1 = np.maximum(cx - half, 0), np.minimum(cx + half + 1, w)
+    r0, r1 = np.maximum(cy - half, 0), np.minimum(cy + half + 1, h)
+    return c0, c1, r0, r1
+
+# %% ../nbs/03a_targets.ipynb #ec090316
 def _keypoints_into(out, joints, h, w, cfg, skeleton):
     "Draw keypoint Gaussians into the flat `(K·h·w,)` array `out`"
     stride, sigma = cfg.stride, cfg.sigma
     j = np.asarray(joints, np.float64).reshape(-1, skeleton.n_keypoints, 3)
     p, k = np.nonzero(j[..., 2] < 2)
     x, y = j[p, k, 0], j[p, k, 1]
-    half = gaussian_window(cfg) // 2
-    cx, cy = np.round(x / stride).astype(np.intp), np.round(y / stride).astype(np.intp)
-    c0, c1 = np.maximum(cx - half, 0), np.minimum(cx + half + 1, w)
-    r0, r1 = np.maximum(cy - half, 0), np.minimum(cy + half + 1, h)
+    c0, c1, r0, r1 = _keypoint_boxes(x, y, h, w, cfg)
     keep = (c1 > c0) & (r1 > r0)
     if not keep.any(): return out
     x, y, k, c0, c1, r0, r1 = (v[keep] for v in (x, y, k, c0, c1, r0, r1))
@@ -69,6 +78,7 @@ def _keypoints_into(out, joints, h, w, cfg, skeleton):
             out[idx[sl]] = np.maximum(out[idx[sl]], g[sl])
     return out
 
+# %% ../nbs/03a_targets.ipynb #f7c8c492
 def keypoint_maps(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
                   out_hw:tuple, # (h, w) of the map
                   cfg:Config=CFG, # `sigma` (input px), `keypoint_cutoff` (sets the window), `stride`
@@ -78,27 +88,48 @@ def keypoint_maps(joints, # (P, K, 3) keypoints in input px with visibility code
     (h, w), K = out_hw, skeleton.n_keypoints
     return _keypoints_into(np.zeros(K * h * w, np.float32), joints, h, w, cfg, skeleton).reshape(K, h, w)
 
-# %% ../nbs/03a_targets.ipynb #4b2ae818
+# %% ../nbs/03a_targets.ipynb #919564bb
+def _limb_boxes(x1, y1, x2, y2, h, w, cfg):
+    "Cell boxes `[r0, r1) × [c0, c1)` of limbs from `(x1, y1)` to `(x2, y2)` input px, widened by `limb_margin`, cropped to the `(h, w)` map"
+    stride, limb_margin = cfg.stride, cfg.limb_margin
+    c0 = np.maximum(np.round((np.minimum(x1, x2) - limb_margin) / stride).astype(np.intp), 0)
+    c1 = np.minimum(np.round((np.maximum(x1, x2) + limb_margin) / stride).astype(np.intp) + 1, w)
+    r0 = np.maximum(np.round((np.minimum(y1, y2) - limb_margin) / stride).astype(np.intp), 0)
+    r1 = np.minimum(np.round((np.maximum(y1, y2) + limb_margin) / stride).astype(np.intp) + 1, h)
+    return c0, c1, r0, r1
+
+# %% ../nbs/03a_targets.ipynb #112fc7cf
+def _line_coefficients(x1, y1, x2, y2):
+    "`(A, B, C)`: the signed distance of `(gx, gy)` to the line through `(x1, y1)` and `(x2, y2)` is A·gx + B·gy + C"
+    dx, dy = x2 - x1, y2 - y1
+    n = np.sqrt(dx * dx + dy * dy) + 1e-6
+    return dy / n, -dx / n, (dx * y1 - x1 * dy) / n
+
+# %% ../nbs/03a_targets.ipynb #5c234dec
+def _mean_over_people(out, idx, g, sel, person, ncells):
+    "Set cells `idx[sel]` of flat `out` to the mean of their values `g[sel]`, `person` and `ncells` the selected boxes' people and cell counts"
+    idx, g = idx[sel], g[sel]
+    cnt = np.zeros(len(out), np.uint8)
+    out[idx] = 0
+    for sl in _person_slices(person, ncells):
+        out[idx[sl]] += g[sl]; cnt[idx[sl]] += 1
+    out[idx] /= cnt[idx]
+
+# %% ../nbs/03a_targets.ipynb #c9f313ff
 def _limbs_into(out, joints, h, w, cfg, skeleton):
     "Draw limb ridges into the flat `(L·h·w,)` array `out`"
-    stride, limb_margin = cfg.stride, cfg.limb_margin
+    stride = cfg.stride
     j = np.asarray(joints, np.float64).reshape(-1, skeleton.n_keypoints, 3)
     a, b = j[:, skeleton.limb_from], j[:, skeleton.limb_to]
     ok = (a[..., 2] < 2) & (b[..., 2] < 2) & ((a[..., 0] != b[..., 0]) | (a[..., 1] != b[..., 1]))
     p, k = np.nonzero(ok)
     x1, y1, x2, y2 = a[p, k, 0], a[p, k, 1], b[p, k, 0], b[p, k, 1]
-    c0 = np.maximum(np.round((np.minimum(x1, x2) - limb_margin) / stride).astype(np.intp), 0)
-    c1 = np.minimum(np.round((np.maximum(x1, x2) + limb_margin) / stride).astype(np.intp) + 1, w)
-    r0 = np.maximum(np.round((np.minimum(y1, y2) - limb_margin) / stride).astype(np.intp), 0)
-    r1 = np.minimum(np.round((np.maximum(y1, y2) + limb_margin) / stride).astype(np.intp) + 1, h)
+    c0, c1, r0, r1 = _limb_boxes(x1, y1, x2, y2, h, w, cfg)
     keep = (c1 > c0) & (r1 > r0)
     if not keep.any(): return out
     x1, y1, x2, y2, k, c0, c1, r0, r1 = (v[keep] for v in (x1, y1, x2, y2, k, c0, c1, r0, r1))
     p = p[keep]
-    # signed distance of (gx, gy) to the line = A·gx + B·gy + C
-    dx, dy = x2 - x1, y2 - y1
-    n = np.sqrt(dx * dx + dy * dy) + 1e-6
-    A, B, C = dy / n, -dx / n, (dx * y1 - x1 * dy) / n
+    A, B, C = _line_coefficients(x1, y1, x2, y2)
     rb, rr, nrow, col, idx = _box_cells(r0, r1, c0, c1, k, h, w)
     u = np.repeat((A[rb] * cell_centre(c0[rb], stride) + B[rb] * cell_centre(rr, stride) + C[rb]).astype(np.float32), nrow)
     u += np.repeat((A[rb] * stride).astype(np.float32), nrow) * col
@@ -106,16 +137,10 @@ def _limbs_into(out, joints, h, w, cfg, skeleton):
     g[g <= cfg.limb_cutoff] = cfg.limb_floor
     out[idx] = g
     shared = _overlapping(r0, r1, c0, c1, k)
-    if shared.any():  # boxes of the same limb type overlap: mean over people, accumulated one person at a time
-        sel = np.repeat(shared[rb], nrow)
-        idx, g = idx[sel], g[sel]
-        cnt = np.zeros(len(out), np.uint8)
-        out[idx] = 0
-        for sl in _person_slices(p[shared], ((r1 - r0) * (c1 - c0))[shared]):
-            out[idx[sl]] += g[sl]; cnt[idx[sl]] += 1
-        out[idx] /= cnt[idx]
+    if shared.any(): _mean_over_people(out, idx, g, np.repeat(shared[rb], nrow), p[shared], ((r1 - r0) * (c1 - c0))[shared])
     return out
 
+# %% ../nbs/03a_targets.ipynb #0e2586b3
 def limb_maps(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
               out_hw:tuple, # (h, w) of the map
               cfg:Config=CFG, # `limb_sigma` (across the limb, input px), `limb_cutoff`, `limb_floor`, `limb_margin`, `stride`
@@ -144,16 +169,16 @@ def make_targets(joints, # (P, K, 3) keypoints in input px with visibility codes
     t[s.keypoint_ch].max(0, out=t[s.maxkp_ch])
     return t
 
-# %% ../nbs/03a_targets.ipynb #040a1621
+# %% ../nbs/03a_targets.ipynb #6ff8f210
 def ideal_outputs(joints, # (P, K, 3) keypoints in original px with visibility codes, in the skeleton's network order
                   image_hw:tuple, # original (H, W)
                   scale:float=1.0, # multiple of the base height
                   cfg:Config=CFG, # the input geometry (`image_geometry`), target widths, and `flip`
                   skeleton:Skeleton=COCO, # the keypoints, limbs and channels to draw
                  ) -> tuple:
-    "A perfect network's finest output `(N, C, h, w)` (N = 2 with the mirrored input) for these people, and its `Geometry`"
+    "A perfect network's finest output for these people, `(2, C, h, w)` with the mirrored input's or `(C, h, w)`, and its `Geometry`"
     g = image_geometry(*image_hw, scale, cfg)
     j = np.array(joints, np.float32).reshape(-1, skeleton.n_keypoints, 3)
     j[..., :2] = g.to_input(j[..., :2])
     t = torch.from_numpy(make_targets(j, g.out_hw, cfg=cfg, skeleton=skeleton))
-    return (torch.stack([t, t.flip(-1)[torch.tensor(skeleton.flip_channels)]]) if cfg.flip else t[None]), g
+    return (torch.stack([t, t.flip(-1)[torch.tensor(skeleton.flip_channels)]]) if cfg.flip else t), g

@@ -5,11 +5,13 @@ Each notebook runs in a fresh Jupyter kernel (nbclient, the library behind `jupy
 flagged `#| slow` or `#| cuda` run too, as they do in the lab. So each `#| cuda` cell guards its GPU work with
 `if cuda_or_note():` (one printed line and nothing else without CUDA; the checks run wherever CUDA is there),
 and `#| slow` cells are kept short enough for Run All (long fuzzing and full runs live in `bench/`).
-`NBDEV_FLAGS` therefore changes nothing here.
+`NBDEV_FLAGS` therefore changes nothing here. The one cell left out is the closing `nbdev_export()`: notebooks run in
+parallel, and an export rewrites the package's modules while other notebooks' commands import them (tests/test_sync.py
+checks that the export changes nothing).
 
 A notebook also fails when any cell writes to stderr (warnings, raw progress bars, a library's messages leaking
 into the page): the executed pages are the documentation. A cell that shows an expected message captures it
-(`contextlib.redirect_stderr`) and tests or prints it. One stderr line is allowed: `core.shared_data`'s
+(`contextlib.redirect_stderr`) and tests or prints it. One stderr line is allowed: `files.shared_data`'s
 "… is absent: the checks that use it are skipped" warning, which tests/conftest.py gathers into one line of the
 report (the optional real data sets missing on this machine). Each notebook's wall time is in the report too."""
 import re, time
@@ -51,6 +53,7 @@ def _head(cell, n=3) -> str: return '\n'.join(cell.source.splitlines()[:n])
 @pytest.mark.parametrize('nb', NBS, ids=[p.stem for p in NBS])
 def test_notebook(nb, record_property):
     book = nbformat.read(nb, as_version=4)
+    book.cells = [c for c in book.cells if not (c.cell_type == 'code' and 'nbdev_export(' in c.source)]
     client = NotebookClient(book, timeout=int(cfg.cell_timeout), kernel_name='python3', allow_errors=False,
                             resources={'metadata': {'path': str(cfg.nbs_path)}})
     t = time.time()
