@@ -101,7 +101,7 @@ class ExactViews:
                 m = cv2.copyMakeBorder(m, 0, ph - rh, 0, pw - rw, cv2.BORDER_CONSTANT, value=fill)
                 return cv2.resize(m, (ow, oh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
             j = r['joints'].copy(); j[..., :2] = g.to_input(j[..., :2])
-            t = torch.from_numpy(make_targets(j, (oh, ow), grid(r['mask_all'], 0), cfg.replace(stride=g.stride), sk))
+            t = torch.from_numpy(make_targets(j, (oh, ow), sk, grid(r['mask_all'], 0), cfg.replace(stride=g.stride)))
             m = torch.from_numpy(grid(r['mask_miss'], 255))[None]
             self.items += [(x, m, t), (x.flip(-1), m.flip(-1), t.flip(-1)[torch.tensor(sk.flip_channels)])]
         self.skeleton, self.by_size = sk, {}

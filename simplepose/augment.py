@@ -58,11 +58,11 @@ def affine_matrix(objpos, # (x, y) of the main person's box centre
     centre = np.array([size / 2 - 0.5 + params.dx, size / 2 - 0.5 + params.dy])
     return np.hstack([A, (centre - A @ np.asarray(objpos, np.float64))[:, None]])
 
-# %% ../nbs/04_augment.ipynb #3e54e68f
+# %% ../nbs/04_augment.ipynb #a881ddae
 def transform_joints(joints, # (P, K, 3) image px with codes, in the skeleton's network order
                      M:np.ndarray, # (2, 3) affine map
+                     skeleton:Skeleton, # whose `flip_pairs` swap
                      flip:bool=False, # swap left/right slots (M mirrors)
-                     skeleton:Skeleton=COCO, # whose `flip_pairs` swap
                     ) -> np.ndarray: # (P, K, 3) float32 crop px
     "Keypoints mapped by `M`, left/right slots swapped when mirrored"
     j = np.array(joints, np.float32).reshape(-1, skeleton.n_keypoints, 3)
@@ -80,7 +80,7 @@ def tint_image(img:np.ndarray, # uint8 BGR (H, W, 3)
     lut = np.clip(v + [dh, ds, dv], 0, [179, 255, 255]).astype(np.uint8)[None]
     return cv2.cvtColor(cv2.LUT(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), lut), cv2.COLOR_HSV2BGR)
 
-# %% ../nbs/04_augment.ipynb #eb4eb40d
+# %% ../nbs/04_augment.ipynb #4fee4812
 def _warp(img, M, size, border, interp=cv2.INTER_LINEAR):
     return cv2.warpAffine(img, M, (size, size), flags=interp, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
@@ -99,7 +99,7 @@ def _augment(record, params, codec, exact_masks):
     else:
         Ms = (cell_matrix(stride) @ np.vstack([M, [0, 0, 1]]))[:2]
         miss, every = _warp(record['mask_miss'], Ms, n, 255), _warp(record['mask_all'], Ms, n, 0)
-    return dict(image=image, mask_miss=miss, mask_all=every, joints=transform_joints(record['joints'], M, params.flip, skeleton), M=M)
+    return dict(image=image, mask_miss=miss, mask_all=every, joints=transform_joints(record['joints'], M, skeleton, params.flip), M=M)
 
 def augment_record(record:dict, # sample record (image, mask_miss, mask_all, joints, objpos, scale_provided)
                    params:AugmentParams=AugmentParams(),

@@ -29,7 +29,7 @@ def keypoint_box(keypoints:np.ndarray, # (D, 3) x, y, score; score 0 means missi
     (x0, y0), (x1, y1) = k[:, :2].min(0), k[:, :2].max(0)
     return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
-# %% ../nbs/03d_codec.ipynb #65719685
+# %% ../nbs/03d_codec.ipynb #2e0d3622
 @dataclass(repr=False)
 class Person:
     "One person: its skeleton's keypoints (x, y, score), a person score and a box (x, y, w, h) around the keypoints"
@@ -39,7 +39,7 @@ class Person:
     skeleton:Skeleton = field(default=COCO, compare=False) # the keypoints' names, order and limbs
 
     @classmethod
-    def from_net(cls, keypoints, score, skeleton:Skeleton=COCO):
+    def from_net(cls, keypoints, score, skeleton:Skeleton):
         "A `Person` from network-order keypoints `(K, 3)` (x, y, score) of `skeleton` and a person score"
         k = skeleton.to_dataset(keypoints, codes=False)
         k[k[:, 2] <= 0] = 0
@@ -82,20 +82,20 @@ def geometry(self:Codec, image_hw:tuple, # original (H, W)
     "How the network input of `image_hw` at `scale` relates to the image"
     return image_geometry(*image_hw, scale, self.cfg)
 
-# %% ../nbs/03d_codec.ipynb #726213c6
+# %% ../nbs/03d_codec.ipynb #534a1101
 @patch
 def encode(self:Codec, joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
             out_hw:tuple, # (h, w) of the maps
             mask_all=None, # float (h, w) person mask in [0, 1] at map resolution; None: zeros
            ) -> np.ndarray:
     "Training targets `(C, h, w)` float32 of the people: limbs, keypoints, person mask, max of keypoints"
-    return make_targets(joints, out_hw, mask_all, self.cfg, self.skeleton)
+    return make_targets(joints, out_hw, self.skeleton, mask_all, self.cfg)
 
 @patch
 def ideal_outputs(self:Codec, joints, # (P, K, 3) keypoints in original px with visibility codes, network order
                    image_hw:tuple, scale:float=1.0) -> tuple:
     "A perfect network's finest output `(N, C, h, w)` for the image (and its mirror with `cfg.flip`), and its `Geometry`"
-    return targets.ideal_outputs(joints, image_hw, scale, self.cfg, self.skeleton)
+    return targets.ideal_outputs(joints, image_hw, self.skeleton, scale, self.cfg)
 
 @patch
 def ideal_maps(self:Codec, joints, image_hw:tuple) -> Maps:
@@ -103,7 +103,7 @@ def ideal_maps(self:Codec, joints, image_hw:tuple) -> Maps:
     out, g = self.ideal_outputs(joints, image_hw)
     return self.fuse([out], [g], image_hw)
 
-# %% ../nbs/03d_codec.ipynb #d763b902
+# %% ../nbs/03d_codec.ipynb #22a20f59
 @patch
 def fuse(self:Codec, outputs:list, # each scale's output: (C, h, w), or (2, C, h, w) with the mirrored image's
           geoms:list, # each scale's `Geometry`
@@ -111,7 +111,7 @@ def fuse(self:Codec, outputs:list, # each scale's output: (C, h, w), or (2, C, h
           upsample:int=1, # the maps' grid has stride `stride / upsample`
          ) -> Maps:
     "Flip-fused, scale-averaged `Maps` on the grid of the image's scale-1 geometry"
-    return combine_scales(outputs, geoms, self.geometry(image_hw), upsample, skeleton=self.skeleton)
+    return combine_scales(outputs, geoms, self.skeleton, self.geometry(image_hw), upsample)
 
 @patch
 def peaks(self:Codec, maps:Maps) -> list:

@@ -199,8 +199,8 @@ def load_coco(path, tally:Tally=None, limit:int=None) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise BadInput(f'{p}: not valid JSON ({e})') from None
     return validate_coco(coco, p, tally, limit)
 
-# %% ../nbs/02_data.ipynb #ebfc1589
-def to_person(ann:dict, skeleton:Skeleton=COCO) -> dict:
+# %% ../nbs/02_data.ipynb #7ca01656
+def to_person(ann:dict, skeleton:Skeleton) -> dict:
     "A person from a clean annotation in `skeleton`'s dataset order: box, area, crowd flag, segmentation, network-order `joints` (K, 3)"
     return dict(id=int(ann['id']), bbox=np.asarray(ann['bbox'], np.float64), area=float(ann['area']), iscrowd=bool(ann['iscrowd']),
                 joints=skeleton.to_net(ann['keypoints']), num_keypoints=int(ann['num_keypoints']), segmentation=ann.get('segmentation'))
@@ -211,7 +211,7 @@ def _centre(p:dict) -> np.ndarray:
 
 def _clean_person(ann:dict, width:int=640, height:int=480) -> dict:
     "A person from a toy annotation, checked against a `width`×`height` image"
-    return to_person(check_annotation(ann, dict(width=width, height=height), list(COCO.dataset_keypoints), tally=Tally(quiet=True)))
+    return to_person(check_annotation(ann, dict(width=width, height=height), list(COCO.dataset_keypoints), tally=Tally(quiet=True)), COCO)
 
 # %% ../nbs/02_data.ipynb #5553b305
 def main_persons(persons:list, # from `to_person`, in annotation order

@@ -33,11 +33,11 @@ def result_order(skeleton:Skeleton, names) -> np.ndarray:
     "For each keypoint name of a ground truth, its index in `skeleton`'s network order (−1: the skeleton has no such keypoint)"
     return np.array([skeleton.index.get(n, -1) for n in names], np.intp)
 
-# %% ../nbs/10_eval.ipynb #c9416565
+# %% ../nbs/10_eval.ipynb #79296a58
 def to_coco_results(people:np.ndarray, # (N, K, 3) x, y, keypoint score in original px (score 0: missing), `skeleton`'s network order
                     scores:np.ndarray, # (N,) person scores
                     image_id:int,
-                    skeleton:Skeleton=COCO, # the people's skeleton
+                    skeleton:Skeleton, # the people's skeleton
                     names=None, # the keypoints of the records, in order (the ground truth's); None: the skeleton's dataset keypoints
                     category_id:int=1, # the ground truth's keypoint category
                    ) -> list:
@@ -217,10 +217,10 @@ def evaluate_coco(gt, # ground truth: a COCO keypoint JSON path, dict or pycocot
     if verbose: print(table.getvalue(), end='')
     return stats
 
-# %% ../nbs/10_eval.ipynb #e57bd489
+# %% ../nbs/10_eval.ipynb #312d2d66
 def coco_gt_dict(people:list, # per image: (P, K, 3) keypoints in the skeleton's network order with codes
+                 skeleton:Skeleton, # the people's skeleton; its `category()` is the file's
                  image_hw:tuple=(240, 320),
-                 skeleton:Skeleton=COCO, # the people's skeleton; its `category()` is the file's
                 ) -> dict:
     "A minimal COCO keypoint ground truth (as a dict) for people given in network order"
     images, anns = [], []
@@ -297,9 +297,9 @@ def run_oracle(ann_file, # a COCO keypoint JSON of any skeleton; images are not 
     return dict(stats, e2e_img_s=len(ids) / max(sum(times), 1e-9), e2e_ms=1000 * float(np.median(times)) if times else 0.0,
                 n_images=len(ids), n_people=len(results), skeleton=sk.name)
 
-# %% ../nbs/10_eval.ipynb #b0348a07
+# %% ../nbs/10_eval.ipynb #dd9f50f9
 def joined_by_limbs(person, # (K, 3) keypoints with codes in the skeleton's network order
-                    skeleton:Skeleton=COCO) -> bool:
+                    skeleton:Skeleton) -> bool:
     "Are the labelled keypoints of `person` one connected group under the skeleton's limbs with both ends labelled?"
     lab = np.asarray(person)[:, 2] < 2
     if not lab.any(): return False
@@ -312,10 +312,10 @@ def joined_by_limbs(person, # (K, 3) keypoints with codes in the skeleton's netw
         reached[lf[both & reached[lt]]] = True
     return bool((reached == lab).all())
 
-# %% ../nbs/10_eval.ipynb #f756383b
+# %% ../nbs/10_eval.ipynb #156d7c52
 def match_people(gt, # (P, K, 3) ground truth in network order with codes
                  people, # (N, K, 3) decoded x, y, score
-                 skeleton:Skeleton=COCO, # whose K keypoints
+                 skeleton:Skeleton, # whose K keypoints
                 ) -> np.ndarray:
     "For each ground-truth person, the largest distance (px) from a labelled keypoint to the best-matching decoded person's (inf if missing)"
     K = skeleton.n_keypoints

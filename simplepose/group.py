@@ -115,12 +115,12 @@ def match_limbs(cands:dict) -> dict:
     keep = np.array(keep, np.intp)
     return {key: v[keep] for key, v in cands.items()}
 
-# %% ../nbs/03c_group.ipynb #5e30511d
+# %% ../nbs/03c_group.ipynb #c58e35f7
 class PersonTable:
     "People under assembly: per person a peak row and connection score per keypoint slot, total score, #parts, longest limb"
     def __init__(self, peak_scores, # score of every peak row
-                 cfg:Config=CFG, # `len_rate`, `connection_tol`, `min_parts`, `min_mean_score`
-                 skeleton:Skeleton=COCO): # its keypoints are the slots
+                 skeleton:Skeleton, # its keypoints are the slots
+                 cfg:Config=CFG): # `len_rate`, `connection_tol`, `min_parts`, `min_mean_score`
         self.ps, self.cfg, self.n_slots = np.asarray(peak_scores, np.float64).tolist(), cfg, skeleton.n_keypoints
         self.ids, self.scs, self.tot, self.npart, self.mlen, self.alive = [], [], [], [], [], []
         self.owner = {} # peak row → person
@@ -195,15 +195,15 @@ def _add_singles(people:list, peak_scores:list, peak_types, n_slots:int) -> list
             people.append((row, s, 1))
     return people
 
-# %% ../nbs/03c_group.ipynb #63958bad
+# %% ../nbs/03c_group.ipynb #b02a358e
 def assemble_people(conns:dict, # accepted connections from `match_limbs`
                     peak_scores, # score of every peak row
+                    skeleton:Skeleton, # the limbs the connections' types index, in assembly order
                     peak_types=None, # keypoint type of every peak row (needed for `singles`)
                     cfg:Config=CFG, # the assembly's rules (`PersonTable`), `attach_from`, `singles`
-                    skeleton:Skeleton=COCO, # the limbs the connections' types index, in assembly order
                    ) -> list:
     "People as tuples (K peak rows or -1, total score, #parts), in the original's table order"
-    t = PersonTable(peak_scores, cfg, skeleton)
+    t = PersonTable(peak_scores, skeleton, cfg)
     lf, lt = skeleton.limb_from.tolist(), skeleton.limb_to.tolist()
     for k, a, b, s, n in zip(*(conns[key].tolist() for key in ('limb', 'a', 'b', 'score', 'length'))):
         fa, fb = lf[k], lt[k]
@@ -230,7 +230,7 @@ def _people_arrays(found:list, P:np.ndarray, K:int, person_score:str) -> tuple:
             scores[:] = 1 - 1 / tot if person_score == 'total' else tot / n
     return people, scores
 
-# %% ../nbs/03c_group.ipynb #9ffe1c6c
+# %% ../nbs/03c_group.ipynb #dd11f314
 def group_people(peaks:list, # K arrays (n_j, 4) from `find_peaks`
                  maps:Maps, # limb maps, their geometry and skeleton
                  cfg:Config=CFG, # candidates (`limb_candidates`), assembly (`assemble_people`) and `person_score`
@@ -240,7 +240,7 @@ def group_people(peaks:list, # K arrays (n_j, 4) from `find_peaks`
     P = np.concatenate([np.asarray(p, np.float64).reshape(-1, 4) for p in peaks])
     cands = limb_candidates(peaks, maps, cfg)
     types = np.repeat(np.arange(K), [len(p) for p in peaks])
-    found = assemble_people(match_limbs(cands), P[:, 2], types, cfg, maps.skeleton)
+    found = assemble_people(match_limbs(cands), P[:, 2], maps.skeleton, types, cfg)
     return _people_arrays(found, P, K, cfg.person_score)
 
 # %% ../nbs/03c_group.ipynb #391ba492

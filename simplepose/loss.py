@@ -38,8 +38,8 @@ def scale_targets(targets, # (N, C, H, W) target maps at stride 4
     m = F.interpolate(mask_miss, size=hw, mode='bilinear', align_corners=False)
     return gt, torch.where(m < 0.5, torch.zeros_like(m), m)
 
-# %% ../nbs/06_loss.ipynb #fea58fd6
-def channel_weights(skeleton:Skeleton=COCO, # whose channel layout
+# %% ../nbs/06_loss.ipynb #263feaf4
+def channel_weights(skeleton:Skeleton, # whose channel layout
                     cfg:Config=CFG, # `keypoint_weight`, `mask_weight`
                    ):
     "Weight of each of the skeleton's output channels (keypoints ×`keypoint_weight`, person mask ×`mask_weight`)"

@@ -100,13 +100,13 @@ def _resample(o:torch.Tensor, g:Geometry, ref:Geometry, mode:str, skeleton:Skele
     grid = torch.stack(torch.broadcast_tensors(gx[None, :], gy[:, None]), -1)[None]
     return F.grid_sample(o[None].float(), grid, mode=mode, padding_mode='border', align_corners=True)[0]
 
-# %% ../nbs/03b_peaks.ipynb #3eaaa493
+# %% ../nbs/03b_peaks.ipynb #cd25aba5
 def combine_scales(outputs:list, # each scale's output: (C, h_s, w_s), or (2, C, h_s, w_s) with the mirrored image's
                    geoms:list, # the `Geometry` of each scale
+                   skeleton:Skeleton, # the channels' skeleton: C = `skeleton.n_channels`
                    ref:Geometry=None, # geometry of the result's grid; default: the first scale's
                    upsample:int=1, # the result's grid has stride `ref.stride / upsample`
                    mode:str='bilinear', # `grid_sample` mode for resampling
-                   skeleton:Skeleton=COCO, # the channels' skeleton: C = `skeleton.n_channels`
                   ) -> Maps:
     "Flip-fuse and average the scales' outputs on the grid of `ref` (cropped to the image)"
     check_channels(outputs, skeleton)

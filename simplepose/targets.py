@@ -78,11 +78,11 @@ def _keypoints_into(out, joints, h, w, cfg, skeleton):
             out[idx[sl]] = np.maximum(out[idx[sl]], g[sl])
     return out
 
-# %% ../nbs/03a_targets.ipynb #f7c8c492
+# %% ../nbs/03a_targets.ipynb #77fb73ca
 def keypoint_maps(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
                   out_hw:tuple, # (h, w) of the map
+                  skeleton:Skeleton, # whose keypoints
                   cfg:Config=CFG, # `sigma` (input px), `keypoint_cutoff` (sets the window), `stride`
-                  skeleton:Skeleton=COCO,
                  ) -> np.ndarray: # float32 (K, h, w)
     "Keypoint Gaussians, maximum over people"
     (h, w), K = out_hw, skeleton.n_keypoints
@@ -140,24 +140,24 @@ def _limbs_into(out, joints, h, w, cfg, skeleton):
     if shared.any(): _mean_over_people(out, idx, g, np.repeat(shared[rb], nrow), p[shared], ((r1 - r0) * (c1 - c0))[shared])
     return out
 
-# %% ../nbs/03a_targets.ipynb #0e2586b3
+# %% ../nbs/03a_targets.ipynb #cdff84b5
 def limb_maps(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
               out_hw:tuple, # (h, w) of the map
+              skeleton:Skeleton, # whose limbs
               cfg:Config=CFG, # `limb_sigma` (across the limb, input px), `limb_cutoff`, `limb_floor`, `limb_margin`, `stride`
-              skeleton:Skeleton=COCO,
              ) -> np.ndarray: # float32 (L, h, w)
     "Limb ridges inside their boxes, mean over people"
     (h, w), L = out_hw, skeleton.n_limbs
     return _limbs_into(np.zeros(L * h * w, np.float32), joints, h, w, cfg, skeleton).reshape(L, h, w)
 
-# %% ../nbs/03a_targets.ipynb #23224f03
+# %% ../nbs/03a_targets.ipynb #a16d1aeb
 _ERODE = np.ones((3, 3), np.uint8)
 
 def make_targets(joints, # (P, K, 3) keypoints in input px with visibility codes, in the skeleton's network order
                  out_hw:tuple, # (h, w) of the maps
+                 skeleton:Skeleton, # whose channels
                  mask_all=None, # float (h, w) person mask in [0, 1] at map resolution; None: zeros
                  cfg:Config=CFG, # target widths and cut-offs, `stride`
-                 skeleton:Skeleton=COCO,
                 ) -> np.ndarray: # float32 (C, h, w): COCO's 50
     "The target channels of `skeleton`: limbs, keypoints, eroded person mask, max of keypoints"
     (h, w), s = out_hw, skeleton
@@ -169,16 +169,16 @@ def make_targets(joints, # (P, K, 3) keypoints in input px with visibility codes
     t[s.keypoint_ch].max(0, out=t[s.maxkp_ch])
     return t
 
-# %% ../nbs/03a_targets.ipynb #6ff8f210
+# %% ../nbs/03a_targets.ipynb #e5ac1686
 def ideal_outputs(joints, # (P, K, 3) keypoints in original px with visibility codes, in the skeleton's network order
                   image_hw:tuple, # original (H, W)
+                  skeleton:Skeleton, # the keypoints, limbs and channels to draw
                   scale:float=1.0, # multiple of the base height
                   cfg:Config=CFG, # the input geometry (`image_geometry`), target widths, and `flip`
-                  skeleton:Skeleton=COCO, # the keypoints, limbs and channels to draw
                  ) -> tuple:
     "A perfect network's finest output for these people, `(2, C, h, w)` with the mirrored input's or `(C, h, w)`, and its `Geometry`"
     g = image_geometry(*image_hw, scale, cfg)
     j = np.array(joints, np.float32).reshape(-1, skeleton.n_keypoints, 3)
     j[..., :2] = g.to_input(j[..., :2])
-    t = torch.from_numpy(make_targets(j, g.out_hw, cfg=cfg, skeleton=skeleton))
+    t = torch.from_numpy(make_targets(j, g.out_hw, skeleton, cfg=cfg))
     return (torch.stack([t, t.flip(-1)[torch.tensor(skeleton.flip_channels)]]) if cfg.flip else t), g

@@ -20,7 +20,7 @@ from .infer import preprocess
 # %% auto #0
 __all__ = ['IdealNet', 'oracle_outputs', 'random_maps', 'check_decode', 'fuzz_decode']
 
-# %% ../nbs/08b_testing.ipynb #fe8308bb
+# %% ../nbs/08b_testing.ipynb #36bbb0f9
 class IdealNet(nn.Module):
     "Stand-in network: the ideal maps of known people for the network inputs of known images (and their mirrors)"
     def __init__(self, scenes, # (image, joints) pairs: uint8 BGR and (P, K, 3) keypoints of `skeleton` in image px with codes
@@ -31,7 +31,7 @@ class IdealNet(nn.Module):
         for img, joints in scenes:
             for s in cfg.scales:
                 x, _ = preprocess(img, s, cfg)
-                out, _ = ideal_outputs(joints, img.shape[:2], s, cfg.replace(flip=True), skeleton)
+                out, _ = ideal_outputs(joints, img.shape[:2], skeleton, s, cfg.replace(flip=True))
                 self.known += [(x, out[0]), (x.flip(-1), out[1])]
 
     def forward(self, x) -> list:
@@ -57,7 +57,7 @@ def oracle_outputs(joints, # (P, K, 3) keypoints in original px with codes, the 
         out = (0.8 * out + torch.from_numpy(rng.normal(0, noise, out.shape).astype(np.float32))).clamp_(0, 1)
     return out, g
 
-# %% ../nbs/08b_testing.ipynb #1228859c
+# %% ../nbs/08b_testing.ipynb #72433c11
 def random_maps(rng:np.random.Generator, # the case's only source of randomness
                 max_cells:int=12, # largest grid side
                 skeleton:Skeleton=COCO, # the maps' channels
@@ -79,7 +79,7 @@ def random_maps(rng:np.random.Generator, # the case's only source of randomness
         H, W = geom.image_hw
         n = rng.integers(0, 30)
         j = np.concatenate([rng.random((n, sk.n_keypoints, 2)) * [W + 10, H + 10] - 5, rng.integers(0, 3, (n, sk.n_keypoints, 1))], -1)
-        t = make_targets(np.concatenate([geom.to_input(j[..., :2]), j[..., 2:]], -1), (h, w), skeleton=sk).astype(np.float64)
+        t = make_targets(np.concatenate([geom.to_input(j[..., :2]), j[..., 2:]], -1), (h, w), sk).astype(np.float64)
         if kind == 7: t = np.clip(0.8 * t + rng.normal(0, 0.03, t.shape), 0, 1)
         return Maps(torch.from_numpy(t[sk.keypoint_ch.start:]).float(), torch.from_numpy(t[sk.limb_ch]).float(), geom, skeleton=sk)
     t = torch.from_numpy(np.nan_to_num(t.astype(np.float32)))
