@@ -66,14 +66,15 @@ class TargetSettings:
     limb_floor:Annotated[float, fraction] = 0.01          # the pedestal inside a limb's box
     limb_margin:Annotated[float, non_negative] = 4.0      # box margin beyond the endpoints, input px (`paf_thre`)
 
-# %% ../nbs/00c_config.ipynb #86d5f250
+# %% ../nbs/00c_config.ipynb #821379ae
 @dataclass(frozen=True)
 class DataSettings:
-    "Main-person selection and the stored scale"
+    "Main-person selection, the stored scale and the largest image read"
     min_keypoints:Annotated[int, non_negative] = 5       # a main person has at least this many labelled keypoints...
     min_area:Annotated[float, non_negative] = 32 * 32    # ...and at least this segmentation area
     spacing:Annotated[float, non_negative] = 0.3         # main persons' centres are ≥ spacing·max(w, h) apart
     store_image_size:Annotated[int, positive] = 512      # `scale_provided = bbox_h / store_image_size`
+    max_image_pixels:Annotated[int, positive] = 178_956_970 # images with more pixels are refused before decoding (Pillow's error threshold, 2 × `Image.MAX_IMAGE_PIXELS`)
 
 # %% ../nbs/00c_config.ipynb #68c11bb6
 @dataclass(frozen=True)

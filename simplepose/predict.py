@@ -7,28 +7,28 @@ Docs: https://simplepose.github.io/simplepose/predict.html.md"""
 # %% auto #0
 __all__ = ['predict_video', 'predict_images', 'predict_videos', 'number_results', 'predict_paths', 'summary_line', 'predict_cli']
 
-# %% ../nbs/09c_predict.ipynb #c0c62c3f
-import itertools, sys, time
+# %% ../nbs/09c_predict.ipynb #ee595a1d
+import itertools, signal, sys, time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 import numpy as np, cv2
 from fastcore.meta import delegates
 from fastcore.script import call_parse
-from .contract import BadInput, Flag, Tally, one_line_errors, set_thread_policy
-from .files import writable_dir, write_json_atomic
+from .contract import BadInput, Flag, Progress, Stopped, Tally, one_line, one_line_errors, say, set_thread_policy, stoppable
+from .files import exclusive, writable_dir, write_json_atomic
 from .config import config_options
 from .image import read_image, write_image
 from .draw import draw_prediction
 from .estimator import PoseEstimator, ESTIMATOR_OPTIONS, estimator_options
-from .inputs import Source, collect_inputs, open_video, frame_batches, VideoOut
+from .inputs import OUT_FILES, Note, Source, collect_inputs, open_video, frame_batches, VideoOut
 from .parallel import Processes
 
-# %% ../nbs/09c_predict.ipynb #6a9761f3
-def _frame_bar(src, promised:int, max_frames:int, progress:bool):
-    "A tqdm bar over a video's frames, named by its file; hidden unless `progress`"
+# %% ../nbs/09c_predict.ipynb #3d8ec030
+def _frame_bar(src, promised:int, max_frames:int, progress:bool) -> Progress:
+    "Progress through a video's frames, named by its file; nothing unless `progress`"
     total = promised if max_frames is None else min(promised or max_frames, max_frames)
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=Path(str(src)).name, unit='frame', leave=False, disable=not progress)
+    return Progress(total, one_line(Path(str(src)).name), 'frame', show=progress)
 
 # %% ../nbs/09c_predict.ipynb #0da6117c
 def _drawn_people(est:PoseEstimator, frames:list, video, heatmap:bool):
@@ -38,6 +38,11 @@ def _drawn_people(est:PoseEstimator, frames:list, video, heatmap:bool):
         if video is not None: video.write(draw_prediction(f, people, m.heatmap() if heatmap else None))
         yield people
 
+# %% ../nbs/09c_predict.ipynb #f9d1cd8a
+def _video_people(est:PoseEstimator, cap, video, max_frames:int, camera:bool, said:list, heatmap:bool):
+    "Yield the people of each frame read from `cap` (`frame_batches`), each frame drawn into `video` first"
+    for frames in frame_batches(cap, est.batch_size, max_frames, camera, said): yield from _drawn_people(est, frames, video, heatmap)
+
 # %% ../nbs/09c_predict.ipynb #c17278da
 def _video_note(src, said:list, n:int, promised:int, max_frames:int, interrupted:bool):
     "The line about a damaged or short video after `n` frames; None when there is nothing to say"
@@ -45,79 +50,69 @@ def _video_note(src, said:list, n:int, promised:int, max_frames:int, interrupted
     elif promised and max_frames is None and not interrupted and n < promised:
         return f'{src}: ended after {n} of the {promised} frames its header promises (cut short?)'
 
-# %% ../nbs/09c_predict.ipynb #104c06ca
+# %% ../nbs/09c_predict.ipynb #fd63bac0
 def _close_video(cap, video, bar, keep:bool):
-    "Release the capture `cap`, close the drawn `video` (a `VideoOut` or None), keeping it if `keep`, and close the progress `bar`"
-    cap.release()
+    "Release the capture `cap`, close the progress `bar`, and close the drawn `video` (a `VideoOut` or None), keeping it if `keep`"
+    cap.release(); bar.close()
     if video is not None: video.close(keep=keep)
-    bar.close()
 
-# %% ../nbs/09c_predict.ipynb #343835fe
+# %% ../nbs/09c_predict.ipynb #66591977
 def predict_video(est:PoseEstimator, # the estimator
                   src, # video file or camera index
                   out=None, # drawn MP4 to write; None: no video
                   max_frames:int=None, # stop after this many frames
                   heatmap:bool=False, # overlay the fused keypoint map
-                  progress:bool=False, # show a progress bar
-                  warn=None, # called with a line about a damaged or short video; default: print to stderr
+                  progress:bool=False, # show progress
+                  warn=None, # called with a line about a damaged or short video; default: `contract.say`
                  ):
     "Yield (frame index, people) for each frame of a video or camera, writing the drawn frames to `out`"
-    warn = warn or (lambda msg: print(msg, file=sys.stderr))
     camera = isinstance(src, int)
     cap, fps, promised = open_video(src)
-    video, said, n, interrupted, complete = VideoOut(out, fps) if out is not None else None, [], 0, False, False
+    video, said, n, stop, complete = VideoOut(out, fps) if out is not None else None, [], 0, None, False
     bar = _frame_bar(src, promised, max_frames, progress)
     try:
         try:
-            for frames in frame_batches(cap, est.batch_size, max_frames, camera, said):
-                for i, people in enumerate(_drawn_people(est, frames, video, heatmap)): yield n + i, people
-                n += len(frames)
-                bar.update(len(frames))
-        except KeyboardInterrupt: interrupted = True
-        if n == 0 and not interrupted: raise BadInput(f'{src}: no frame could be read from this {"camera" if camera else "video"}')
+            for people in stoppable(_video_people(est, cap, video, max_frames, camera, said, heatmap)):
+                yield n, people
+                n += 1; bar.update()
+        except KeyboardInterrupt as e: stop = e
+        if n == 0 and stop is None: raise BadInput(f'{src}: no frame could be read from this {"camera" if camera else "video"}')
         complete = True
     finally: _close_video(cap, video, bar, complete)
-    if (note := _video_note(src, said, n, promised, max_frames, interrupted)) is not None: warn(note)
-    if interrupted and not camera: raise KeyboardInterrupt
+    if (note := _video_note(src, said, n, promised, max_frames, stop is not None)) is not None: (warn or say)(note)
+    if stop is not None: raise stop
 
 # %% ../nbs/09c_predict.ipynb #bf191682
 def _records(src:Source, people:list, **extra) -> list:
     "COCO result records of the people found in one image or frame of `src`; the image id is set by `number_results`"
     return [p.to_coco(0, file_name=str(src.src), **extra) for p in people]
 
-# %% ../nbs/09c_predict.ipynb #1c86c6be
+# %% ../nbs/09c_predict.ipynb #56a0e765
 def predict_images(est:PoseEstimator, images:list, # `Source`s of kind 'image'
                    out:Path, found:list, tally:Tally,
-                   heatmap:bool=False, draw:bool=True, progress:bool=True) -> tuple:
-    "Predict on still images, batched; drawings into `out`, `(index, None, records)` onto `found`; (images done, people found)"
-    from tqdm.auto import tqdm
-    bar = tqdm(total=len(images), unit='image', desc='images', leave=False, disable=not progress or len(images) < 2)
-    def fail(msg): tally.fail(msg); bar.update()
-    n = done = 0
-    for src, img, maps in est.stream(images, lambda s: read_image(s.src), fail):
-        try:
-            people = est.people(maps)
-            if draw: write_image(out/src.out, draw_prediction(img, people, maps.heatmap() if heatmap else None))
-        except BadInput as e: fail(str(e)); continue
-        found.append((src.index, None, _records(src, people)))
-        tally.done(); done += 1; n += len(people); bar.update()
-    bar.close()
-    return done, n
+                   heatmap:bool=False, draw:bool=True, progress:bool=True):
+    "Predict on still images, batched; drawings into `out`, `(index, None, records)` onto `found` as each image is done"
+    with Progress(len(images), 'images', 'image', show=progress and len(images) > 1) as bar:
+        def fail(msg): tally.fail(msg); bar.update()
+        for src, img, maps in stoppable(est.stream(images, lambda s: read_image(s.src), fail)):
+            try:
+                people = est.people(maps)
+                if draw: write_image(out/src.out, draw_prediction(img, people, maps.heatmap() if heatmap else None))
+            except BadInput as e: fail(str(e)); continue
+            found.append((src.index, None, _records(src, people)))
+            tally.done(); bar.update()
 
-# %% ../nbs/09c_predict.ipynb #411cbf0f
+# %% ../nbs/09c_predict.ipynb #137a5f4b
 def predict_videos(est:PoseEstimator, videos:list, # `Source`s of kind 'video' or 'camera'
                    out:Path, found:list, tally:Tally,
-                   heatmap:bool=False, draw:bool=True, max_frames:int=None, progress:bool=True) -> tuple:
-    "Predict on videos and cameras frame by frame; drawn videos into `out`, `(index, frame, records)` onto `found`; (frames, people)"
-    frames = people = 0
+                   heatmap:bool=False, draw:bool=True, max_frames:int=None, progress:bool=True):
+    "Predict on videos and cameras frame by frame; drawn videos into `out`, `(index, frame, records)` onto `found` as each frame is done"
     for src in videos:
         try:
             for frame, ps in predict_video(est, src.src, out/src.out if draw else None, max_frames, heatmap, progress, tally.repair):
                 found.append((src.index, frame, _records(src, ps, frame=frame)))
-                frames += 1; people += len(ps)
             tally.done()
         except BadInput as e: tally.fail(str(e))
-    return frames, people
 
 # %% ../nbs/09c_predict.ipynb #ead30d31
 def number_results(found:list, # `(source index, frame or None, records)` from any process, in any order
@@ -130,62 +125,84 @@ def number_results(found:list, # `(source index, frame or None, records)` from a
         results += [dict(r, image_id=iid) for r in recs]
     return results
 
-# %% ../nbs/09c_predict.ipynb #a2d9bb6e
+# %% ../nbs/09c_predict.ipynb #6bf09652
 def _sources(inputs:list, out:Path, tally:Tally, main:bool) -> list:
-    "The `Source`s found in `inputs`; each input that cannot be used is a failure in `tally`, counted by the main process only"
-    sources, problems = collect_inputs(inputs, out)
+    "The `Source`s found in `inputs`; their problems and what folders left out counted in `tally` by the main process only"
+    sources, problems, skipped = collect_inputs(inputs, out)
     if main:
         for name, msg in problems: tally.fail(f'{name}: {msg}')
+        for msg in skipped: (tally.note if isinstance(msg, Note) else tally.skip)(msg)
     return sources
 
-# %% ../nbs/09c_predict.ipynb #f792529d
+# %% ../nbs/09c_predict.ipynb #6e3731a8
 def _predict_share(est:PoseEstimator, procs:Processes, sources:list, out:Path, found:list, tally:Tally,
-                   heatmap:bool, draw:bool, max_frames:int, progress:bool) -> tuple:
-    "Predict on this process's share of `sources` into `found`: still images, then videos; (counts, interrupted)"
-    counts = dict(images=0, frames=0, people=0)
+                   heatmap:bool, draw:bool, max_frames:int, progress:bool):
+    "Predict on this process's share of `sources` into `found`: still images, then videos; None, or the stop's signal or the write error that ended it"
     images = [s for s in sources if s.kind == 'image']
     videos = procs.shard([s for s in sources if s.kind != 'image'], start=procs.n_chunks(images, est.batch_size))
     progress = progress and procs.main
-    interrupted = False
     try:
-        counts['images'], counts['people'] = predict_images(est, procs.shard(images, est.batch_size), out, found, tally,
-                                                            heatmap, draw, progress)
-        frames, people = predict_videos(est, videos, out, found, tally, heatmap, draw, max_frames, progress)
-        counts['frames'] += frames; counts['people'] += people
-    except KeyboardInterrupt:
-        interrupted = True
-        if procs.main: print('interrupted; writing the predictions made so far', file=sys.stderr, flush=True)
-    return counts, interrupted
+        predict_images(est, procs.shard(images, est.batch_size), out, found, tally, heatmap, draw, progress)
+        predict_videos(est, videos, out, found, tally, heatmap, draw, max_frames, progress)
+    except KeyboardInterrupt as e: return getattr(e, 'signum', int(signal.SIGINT))
+    except OSError as e: return OSError(e.errno, e.strerror, e.filename) # as it is raised: picklable, for `_gather`
 
-# %% ../nbs/09c_predict.ipynb #4baedb94
-def _gather(procs:Processes, tally:Tally, found:list, counts:dict, interrupted:bool) -> tuple:
-    "Every process's findings (a list per process), the counts summed over processes, and whether any was interrupted"
-    parts = procs.merge(tally, found=found, counts=counts, interrupted=interrupted)
-    return parts['found'], {k: sum(c[k] for c in parts['counts']) for k in counts}, any(parts['interrupted'])
+# %% ../nbs/09c_predict.ipynb #dfae741b
+def _gather(procs:Processes, tally:Tally, found:list, ended) -> tuple:
+    "Every process's findings (a list per process), and the first write error of any process, else its first stop, else None"
+    parts = procs.merge(tally, found=found, ended=ended)
+    ends = [e for e in parts['ended'] if e is not None]
+    return parts['found'], next((e for e in ends if isinstance(e, OSError)), ends[0] if ends else None)
 
-# %% ../nbs/09c_predict.ipynb #00ff81aa
+# %% ../nbs/09c_predict.ipynb #773ff8bd
+def _counts(found:list, # a list of findings per process
+           ) -> dict:
+    "The images, video frames and people in the findings"
+    fs = [f for part in found for f in part]
+    return dict(images=sum(f[1] is None for f in fs), frames=sum(f[1] is not None for f in fs), people=sum(len(f[2]) for f in fs))
+
+# %% ../nbs/09c_predict.ipynb #1e72fd51
 def _write_predictions(est:PoseEstimator, out:Path, found:list, # a list of findings per process
-                       sources:list, main:bool) -> Path:
+                       sources:list, main:bool, ended=None, # what ended the run early, if anything
+                      ) -> Path:
     "Write the numbered records of all processes to `out/predictions.json` and the skeleton to `categories.json` if `main`; the first's path"
-    json_path = out/'predictions.json'
+    json_path, cat_path = (out/f for f in OUT_FILES) # predictions.json, categories.json
     if main:
-        write_json_atomic(number_results([f for fs in found for f in fs], sources), json_path)
-        write_json_atomic([est.skeleton.category()], out/'categories.json')
+        try:
+            write_json_atomic(number_results([f for fs in found for f in fs], sources), json_path)
+            write_json_atomic([est.skeleton.category()], cat_path)
+        except OSError as e:
+            if not isinstance(ended, OSError): raise
+            raise OSError(ended.errno, f'{ended.strerror}; {e.filename}: not written either ({e.strerror})', ended.filename) from None
     return json_path
+
+# %% ../nbs/09c_predict.ipynb #53288ec0
+def _kept(counts:dict, json_path:Path) -> str:
+    "What a run that ended early kept, and where"
+    i, f = counts['images'], counts['frames']
+    many = lambda k, what: f'{k} {what}' + ('s' if k != 1 else '')
+    what = ([many(i, 'finished image')] if i or not f else []) + ([many(f, 'video frame')] if f else [])
+    return f'the {" and ".join(what)} {"is" if i + f == 1 else "are"} in {json_path}'
+
+def _ending(ended, counts:dict, json_path:Path):
+    "The exception that ends a run that `ended` early, saying what it kept; None for a run that ran to its end"
+    if ended is None: return None
+    if isinstance(ended, OSError): return OSError(ended.errno, f'{ended.strerror}; {_kept(counts, json_path)}', ended.filename)
+    return Stopped(ended, _kept(counts, json_path))
 
 # %% ../nbs/09c_predict.ipynb #fe6b1bd5
 def _device_name(est:PoseEstimator, procs:Processes) -> str:
     "The estimator's device, and the number of other processes when there are any"
     return str(est.device) + (f' and {procs.world - 1} more process{"es" if procs.world > 2 else ""}' if procs.world > 1 else '')
 
-# %% ../nbs/09c_predict.ipynb #8220f25f
+# %% ../nbs/09c_predict.ipynb #b2e25941
 def predict_paths(inputs:list, # image or video files, folders, camera indices
                   est:PoseEstimator, # the estimator to use
                   out='predictions', # output folder
                   heatmap:bool=False, # overlay the fused keypoint map on the drawn outputs
                   draw:bool=True, # write drawn images and videos (else only predictions.json)
                   max_frames:int=None, # most frames per video or camera
-                  progress:bool=True, # progress bars for folders and videos
+                  progress:bool=True, # progress for folders and videos (`contract.Progress`)
                   tally:Tally=None, # receives one line per input that fails; default: a new one
                   processes:Processes=None, # this process's place under `accelerate launch` (`Processes.from_env()`); default: alone
                  ) -> dict:
@@ -196,21 +213,39 @@ def predict_paths(inputs:list, # image or video files, folders, camera indices
     out = writable_dir(out)
     sources, found = _sources(inputs, out, tally, procs.main), []
     t0 = time.perf_counter()
-    counts, interrupted = _predict_share(est, procs, sources, out, found, tally, heatmap, draw, max_frames, progress)
-    found, counts, interrupted = _gather(procs, tally, found, counts, interrupted)
-    secs = time.perf_counter() - t0
-    json_path = _write_predictions(est, out, found, sources, procs.main)
+    ended = _predict_share(est, procs, sources, out, found, tally, heatmap, draw, max_frames, progress)
+    found, ended = _gather(procs, tally, found, ended)
+    secs, counts = time.perf_counter() - t0, _counts(found)
+    json_path = _write_predictions(est, out, found, sources, procs.main, ended)
     n = counts['images'] + counts['frames']
-    return dict(counts, failed=tally.failed, tally=tally, interrupted=interrupted, seconds=secs,
+    return dict(counts, failed=tally.failed, tally=tally, ended=_ending(ended, counts, json_path), seconds=secs,
                 img_s=n / secs if secs > 0 else 0.0, json=json_path, device=_device_name(est, procs))
 
-# %% ../nbs/09c_predict.ipynb #4527cca9
+# %% ../nbs/09c_predict.ipynb #348c4483
 def summary_line(s:dict) -> str:
     "One line: the tally's counts, people, speed and where the results are"
-    return (f"{s['tally']}; {s['images']} images, {s['frames']} video frames, {s['people']} people; "
-            f"{s['img_s']:.2f} img/s on {s['device']}; results in {s['json']}")
+    return one_line(f"{s['tally']}; {s['images']} images, {s['frames']} video frames, {s['people']} people; "
+                    f"{s['img_s']:.2f} img/s on {s['device']}; results in {s['json']}")
 
-# %% ../nbs/09c_predict.ipynb #42961acb
+# %% ../nbs/09c_predict.ipynb #b2ea67ad
+@contextmanager
+def _one_run(out:Path, procs:Processes):
+    "Hold the output folder `out` while the block runs (the main process locks it); `BadInput` in every process if another run holds it"
+    with ExitStack() as held:
+        refused = None
+        if procs.main:
+            try: held.enter_context(exclusive(out))
+            except BadInput as e: refused = str(e)
+        if (refused := procs.gather(refused)[0]) is not None: raise BadInput(refused)
+        yield out
+
+# %% ../nbs/09c_predict.ipynb #2ccbb0a8
+def _end(s:dict, main:bool):
+    "End the command as its run `s` (`predict_paths`'s summary) ended"
+    if (e := s['ended']) is not None: raise e if main else SystemExit(getattr(e, 'code', 2))
+    if s['tally'].exit_code: raise SystemExit(s['tally'].exit_code)
+
+# %% ../nbs/09c_predict.ipynb #3afbc403
 @call_parse
 @one_line_errors
 @config_options(*ESTIMATOR_OPTIONS, source='weights')
@@ -221,15 +256,13 @@ def predict_cli(inputs:Annotated[str, dict(nargs='+')], # images, folders (searc
                 heatmap:Flag=False, # overlay the fused keypoint heatmap on the drawn outputs
                 draw:Flag=True, # write drawn images and videos (--no-draw: only predictions.json)
                 max_frames:int=None, # stop each video or camera after this many frames
-                quiet:Flag=False, # no progress bars
+                quiet:Flag=False, # no progress bars (or, in a log, lines)
                 **kwargs):
     "Find people and their keypoints in images, folders, videos or a camera; write drawn outputs and COCO results"
     set_thread_policy() # torch threads: the process's share of the cores it may use
-    with Processes.from_env() as procs: # under `accelerate launch`, this process's share of the inputs
-        out = writable_dir(out)
+    with Processes.from_env() as procs, _one_run(writable_dir(out), procs) as out: # this process's share of the inputs; one run per --out
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT) # our messages name the file and the problem
         est = estimator_options(weights, **{**kwargs, 'device': procs.device(kwargs.get('device', 'auto'))})
         s = predict_paths(inputs, est, out, heatmap=heatmap, draw=draw, max_frames=max_frames, progress=not quiet, processes=procs)
         if procs.main: print(summary_line(s), flush=True)
-    if s['interrupted']: raise SystemExit(130)
-    if s['tally'].exit_code: raise SystemExit(s['tally'].exit_code)
+    _end(s, procs.main)

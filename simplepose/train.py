@@ -7,15 +7,17 @@ Docs: https://simplepose.github.io/simplepose/train.html.md"""
 # %% auto #0
 __all__ = ['TRAIN_OPTIONS', 'broadcast_on_cpu', 'train', 'train_cli']
 
-# %% ../nbs/07a_train.ipynb #4dd82c1c
+# %% ../nbs/07a_train.ipynb #853706fb
 import json, os, sys
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 import torch
+from fastcore.basics import noop
 from fastcore.meta import delegates
 from fastcore.script import call_parse
-from .contract import Flag, one_line_errors, set_thread_policy
+from .contract import Flag, Stopped, one_line_errors, set_thread_policy
+from .files import exclusive, writable_dir
 from .config import Config, config_options, configured
 from .data import open_source
 from .augment import keep_freed_memory
@@ -70,14 +72,27 @@ def _train_checkpoint(out, run:dict, keep:int, cfg:Config, swa:bool,
     if ck: ckpt.resume = ckpt.check(ck, learn.model, learn) # checked before fitting: a bad file ends the command in one line
     return ckpt
 
-# %% ../nbs/07a_train.ipynb #a9ce8497
+# %% ../nbs/07a_train.ipynb #d1ab596c
+def _epoch_lines(learn):
+    "A fastai logger printing each epoch's row as one line: `epoch 0, train_loss 18.36, valid_loss 14.4, time 00:01`"
+    def log(row):
+        print(', '.join(f'{n} {v:.4g}' if isinstance(v, float) else f'{n} {v}' for n, v in zip(learn.recorder.metric_names, row)), flush=True)
+    return log
+
+@contextmanager
+def _logging(learn, quiet:bool, bars:bool):
+    "Within the block, `learn` logs fastai's table in a terminal (`bars`), a line per epoch elsewhere, nothing when `quiet`"
+    old, learn.logger = learn.logger, noop if quiet else learn.logger if bars else _epoch_lines(learn)
+    try: yield
+    finally: learn.logger = old
+
+# %% ../nbs/07a_train.ipynb #972bca4b
 def _fit_run(learn, cfg:Config, swa:bool, ckpt:Checkpoint, quiet:bool, world:int, cuda:bool):
     "Fit `learn` with the run's schedule and `ckpt`, in one process or many"
     bars = not quiet and sys.stdout.isatty() # fastai's bars in a terminal; otherwise a line a minute
     cbs = [ckpt] + ([] if quiet or bars or rank_distrib() else [ProgressLines()])
     if world > 1 and not cuda: broadcast_on_cpu()
-    with learn.distrib_ctx(sync_bn=cuda, cpu=not cuda), (nullcontext() if bars else learn.no_bar()), \
-         (learn.no_logging() if quiet else nullcontext()):
+    with learn.distrib_ctx(sync_bn=cuda, cpu=not cuda), (nullcontext() if bars else learn.no_bar()), _logging(learn, quiet, bars):
         if swa: learn.fit_swa(cbs=cbs)
         elif cfg.sched == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cbs=cbs)
         else: learn.fit_warmup_step(cbs=cbs)
@@ -89,7 +104,19 @@ def _write_digest(learn, ckpt:Checkpoint, out, world:int):
     info = dict(rank=r, world_size=world, digest=weights_digest(learn.model), written=[str(p) for p in ckpt.written])
     (Path(out)/f'rank{r}.json').write_text(json.dumps(info))
 
-# %% ../nbs/07a_train.ipynb #b51ffaa2
+# %% ../nbs/07a_train.ipynb #7a3795bf
+def _hold(out):
+    "Hold the run's folder `out` for this process while the block runs (rank 0; other ranks hold nothing)"
+    return exclusive(writable_dir(out)) if rank_distrib() == 0 else nullcontext()
+
+# %% ../nbs/07a_train.ipynb #214b09f4
+def _kept(learn, ckpt:Checkpoint, cfg:Config) -> str:
+    "What a stopped run keeps: the epoch its last checkpoint holds and how to continue, or that it wrote none"
+    if ckpt is None or ckpt.saved_epoch is None: return 'no checkpoint written (the first epoch did not finish)'
+    last = Path(learn.last_checkpoint)
+    return f'{last} holds epoch {ckpt.saved_epoch + 1} of {getattr(learn, "n_epoch", cfg.epochs)}: --resume {last.parent} continues'
+
+# %% ../nbs/07a_train.ipynb #6b46bed6
 def train(data:str,                  # training data: a store from `simplepose-prepare`, a COCO keypoint JSON, or a registered format
           cfg:Config=None,           # the run's configuration; default: the resumed checkpoint's, else `CFG`
           out:str='train_out',       # folder for checkpoints, `log.csv` and `loss.png`
@@ -112,13 +139,16 @@ def train(data:str,                  # training data: a store from `simplepose-p
     cfg = configured(cfg or (cfg_of(ck, ck['path']) if ck else None), **overrides)
     run = dict(data=str(data), valid=valid and str(valid), images=images and str(images), valid_images=valid_images and str(valid_images),
                out=str(out), swa=swa, init=init and str(init), seed=seed, precision=precision, world_size=world)
-    learn = _train_learner(data, valid, images, valid_images, cfg, seed, precision, init=None if resume else init)
-    ckpt = _train_checkpoint(out, run, keep, cfg, swa, ck, learn)
-    _fit_run(learn, cfg, swa, ckpt, quiet, world, cuda)
+    learn = ckpt = None
+    try:
+        learn = _train_learner(data, valid, images, valid_images, cfg, seed, precision, init=None if resume else init)
+        ckpt = _train_checkpoint(out, run, keep, cfg, swa, ck, learn)
+        with _hold(out): _fit_run(learn, cfg, swa, ckpt, quiet, world, cuda)
+    except Stopped as e: e.kept = _kept(learn, ckpt, cfg); raise
     if digest: _write_digest(learn, ckpt, out, world)
     return learn
 
-# %% ../nbs/07a_train.ipynb #84e156d8
+# %% ../nbs/07a_train.ipynb #df514273
 TRAIN_OPTIONS = ('epochs', 'batch_size', 'input_size', 'lr', 'opt', 'sched', 'nstack', 'inp_dim', 'increase', 'workers',
                  'momentum', 'weight_decay', 'warmup_epochs', 'lr_step_epochs', 'lr_decay', 'sigma', 'limb_sigma', 'max_rotate')
 
@@ -133,3 +163,6 @@ def train_cli(data:str, # training data: a store from `simplepose-prepare`, or a
     keep_freed_memory() # this process and its loader workers reuse freed sample memory (measured in `simplepose.augment`)
     try: train(data, **kwargs)
     except LossNotFinite as e: raise SystemExit(f'simplepose-train: {e}')
+    except Stopped as e:
+        if rank_distrib(): raise SystemExit(e.code) from None # rank 0 says what was kept
+        raise

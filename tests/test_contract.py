@@ -29,9 +29,9 @@ FATAL_GT = ['empty', 'invalid', 'list', 'no_annotations', 'no_images', 'duplicat
 REJECTED_ANN = ['unknown_image', 'wrong_kp_count']  # the annotation cannot be used: named; exit 1 or 2
 REPAIRED_ANN = ['nan_keypoints', 'non_person', 'zero_area', 'num_keypoints', 'degenerate_polygon']  # named warning; exit 0 or 1
 BAD_CKPT = ['empty.pth', 'empty.safetensors', 'truncated.pth', 'random.pth', 'bad_header.safetensors',
-            'other_arch.safetensors', 'other_arch.pth', 'cut.safetensors', 'malicious.pth']
+            'other_arch.safetensors', 'other_arch.pth', 'cut.safetensors', 'malicious.pth', 'nan.safetensors', 'inf.pth']
 # every command reads checkpoints through one reader: eval gets them all, the others one of each kind (to save time)
-SOME_CKPT = ['truncated.pth', 'bad_header.safetensors', 'other_arch.safetensors', 'malicious.pth']
+SOME_CKPT = ['truncated.pth', 'bad_header.safetensors', 'other_arch.safetensors', 'malicious.pth', 'nan.safetensors', 'inf.pth']
 
 class Corpus:
     "The corpus in a temporary folder, and the command runs made on it (each run once per process)"
@@ -160,7 +160,7 @@ def test_train_good(corpus):
     r = corpus.run('train', 'train', corpus.c/'gt'/'good.json', '--images', corpus.c/'images', '--out', o, *TRAIN, timeout=300)
     check(contract(corpus, r, {0}, outs=[o/'last.pth'], written=True), r)
 
-@pytest.mark.parametrize('case', ['missing_store', 'interrupted_store', 'duplicate_ids', 'init_malicious'])
+@pytest.mark.parametrize('case', ['missing_store', 'interrupted_store', 'duplicate_ids', 'init_malicious', 'init_inf'])
 def test_train_bad(corpus, case):
     "a store that is missing, interrupted or not one, unreadable ground truth, a bad --init: one line, exit 2"
     st = corpus.root/'stores'; st.mkdir(exist_ok=True)

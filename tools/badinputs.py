@@ -15,8 +15,16 @@ Layout of OUT (image paths in the JSON files are relative to OUT/images):
                    results.json (good.json's people as detections), and one malformed file per defect
 - ckpt/            tiny.safetensors / tiny.pth (random weights, IMHN(nstack=1, inp_dim=32, increase=16)), and
                    empty, truncated, random bytes, bad safetensors header, another network's state dict, the tiny
-                   one cut short, and malicious.pth: a pickle that creates `UNPICKLED` in OUT if ever unpickled
-                   without `weights_only`.
+                   one cut short, malicious.pth: a pickle that creates `UNPICKLED` in OUT if ever unpickled
+                   without `weights_only`, and the tiny one with a NaN (nan.safetensors) or an infinity (inf.pth).
+- images/exif/     two 128×96 synthetic scenes as plain PNGs (up_*.png) and as copies stored turned with EXIF
+                   orientation 6 and 8 (e6_*.png, e8_*.png), which every viewer shows as the plain ones;
+                   gt/exif_upright.json, gt/exif.json (the EXIF copies, annotated as seen) and gt/exif_stored.json
+                   (the orientation-6 copies annotated on the stored pixels, 96×128)
+- images/huge/     bomb.png: a 31 KB PNG of 16000×16000 pixels
+- images/names/    pictures named with a line break and with a terminal escape sequence, a `.heic` photo, a
+                   note, and a link to a deleted picture
+- outside.png      a picture outside images/; gt/outside.json names it as `../outside.png`, and an absolute `/outside.png`
 
 Malformed annotations carry id 9001, so a message can be checked for naming it."""
 import copy, json, shutil, sys
@@ -173,6 +181,70 @@ def checkpoints(out:Path, rng):
     save_file({k: v.contiguous() for k, v in cut.items()}, str(ck/'cut.safetensors'))
     torch.save({'weights': _Unpickled(out/'UNPICKLED')}, ck/'malicious.pth')
 
+def _exif_png(path, img, orientation:int=None):
+    "Write BGR `img` as a PNG, with EXIF `orientation` if given"
+    from PIL import Image
+    im = Image.fromarray(np.ascontiguousarray(img[..., ::-1]))
+    if orientation is None: return im.save(path)
+    exif = Image.Exif(); exif[0x0112] = orientation
+    im.save(path, exif=exif)
+
+def exif_images(out:Path) -> None:
+    "images/exif and its three ground-truth files (see the module's docstring)"
+    import cv2
+    from simplepose.synth import make_synth_coco
+    from simplepose.config import CFG
+    scenes = CFG.replace(synth_people=(1, 1), synth_heights=(.7, .9), synth_unannotated_prob=0, synth_crowd_prob=0, synth_max_yaw=45, synth_lying_prob=0)
+    src = make_synth_coco(out/'_exif', 2, scenes, seed=3, split='exif', size=(96, 128))
+    d, ex = json.loads(src.read_text()), out/'images'/'exif'
+    ex.mkdir(parents=True)
+    gts = {k: copy.deepcopy(d) for k in ('exif_upright', 'exif', 'exif_stored')}
+    for i, im in enumerate(d['images']):
+        up = cv2.imread(str(src.parent.parent/'images'/im['file_name']))
+        _exif_png(ex/f'up_{i:03d}.png', up)
+        _exif_png(ex/f'e6_{i:03d}.png', np.rot90(up, 1), 6)   # stored turned left; orientation 6 turns it right to show it
+        _exif_png(ex/f'e8_{i:03d}.png', np.rot90(up, -1), 8)  # stored turned right; orientation 8 turns it left
+        gts['exif_upright']['images'][i]['file_name'] = f'exif/up_{i:03d}.png'
+        gts['exif']['images'][i]['file_name'] = f'exif/{"e6" if i % 2 == 0 else "e8"}_{i:03d}.png'
+        st = gts['exif_stored']['images'][i]
+        st.update(file_name=f'exif/e6_{i:03d}.png', width=im['height'], height=im['width'])
+    W = d['images'][0]['width']
+    for a in gts['exif_stored']['annotations']:  # the seen frame's (x, y) is (W - y, x) of the stored frame
+        k = a['keypoints']
+        for j in range(0, len(k), 3): k[j], k[j + 1] = k[j + 1], round(W - k[j], 2)
+        x, y, w, h = a['bbox']; a['bbox'] = [y, W - x - w, h, w]
+        a['segmentation'] = [[c for px, py in zip(s_[::2], s_[1::2]) for c in (py, round(W - px, 2))] for s_ in a['segmentation']] \
+            if isinstance(a['segmentation'], list) else a['segmentation']
+    for k, v in gts.items(): _dump(out/'gt'/f'{k}.json', v)
+    shutil.rmtree(out/'_exif')
+
+def odd_places(out:Path) -> None:
+    "images/huge, images/names, outside.png and gt/outside.json (see the module's docstring)"
+    from PIL import Image
+    (out/'images'/'huge').mkdir(); (out/'images'/'names').mkdir()
+    Image.new('1', (16000, 16000)).save(out/'images'/'huge'/'bomb.png')
+    first = sorted((out/'images'/'good').iterdir())[0]
+    for name in ('new\nline.jpg', '\x1b[31mred.jpg', 'photo.heic'): shutil.copy(first, out/'images'/'names'/name)
+    (out/'images'/'names'/'notes.txt').write_text('taken on the trip\n')
+    (out/'images'/'names'/'gone.jpg').symlink_to('deleted.jpg')
+    shutil.copy(first, out/'outside.png')
+    good = json.loads((out/'gt'/'good.json').read_text())
+    im0, a0 = good['images'][0], next(a for a in good['annotations'] if a['image_id'] == good['images'][0]['id'])
+    extra = [dict(im0, id=401, file_name='../outside.png'), dict(im0, id=402, file_name='/outside.png')] # an absolute name is refused unread
+    anns = [dict(a0, id=4001, image_id=401), dict(a0, id=4002, image_id=402)]
+    _dump(out/'gt'/'outside.json', dict(good, images=good['images'] + extra, annotations=good['annotations'] + anns))
+
+def nonfinite_checkpoints(out:Path) -> None:
+    "ckpt/nan.safetensors and ckpt/inf.pth: the tiny network with one NaN in a batch-norm buffer, one infinity in a weight"
+    import torch
+    from simplepose.model import IMHN, save_safetensors
+    torch.manual_seed(0)
+    m = IMHN(**TINY, init=False).eval()
+    with torch.no_grad(): m.posenet.pre.bn1.running_var[0] = float('nan')
+    save_safetensors(m, out/'ckpt'/'nan.safetensors')
+    with torch.no_grad(): m.posenet.pre.bn1.running_var[0] = 1.; m.posenet.outs[-1][0].conv.weight[0, 0, 0, 0] = float('inf')
+    torch.save({'weights': m.state_dict()}, out/'ckpt'/'inf.pth')
+
 def write(out) -> dict:
     "Write the corpus into the new folder `out`; returns the manifest (also written to `out/manifest.json`)"
     out = Path(out).resolve()
@@ -182,6 +254,7 @@ def write(out) -> dict:
     videos(out, rng)
     ground_truth(out, ims, rng)
     checkpoints(out, rng)
+    exif_images(out); odd_places(out); nonfinite_checkpoints(out)
     rel = lambda d: sorted(str(p.relative_to(out)) for p in (out/d).iterdir() if p.is_file())
     man = dict(good_images=rel('images/good'), odd_images=rel('images/odd'), extreme_images=rel('images/extreme'),
                bad_images=rel('images/bad'), good_videos=['videos/good.avi'], bad_videos=rel('videos/bad'),
