@@ -18,6 +18,7 @@ PYTEST_WORKERS ?= 2
 install: $(STAMP)
 
 $(STAMP): constraints.txt pyproject.toml
+	@echo "installing the pinned packages (constraints.txt) into $(VENV): a few minutes the first time (the last minute compiles bytecode, silently); nothing on later runs"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode $(UV_ARGS) -c constraints.txt -e '.[dev]'

@@ -16,11 +16,11 @@ from .contract import BadInput
 from .files import atomic_path, file_digest, write_json_atomic
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'AUTO_CPU', 'AUTO_CUDA', 'AP_DROP_BOUND', 'GRAPH_OPSET', 'BACKENDS', 'AP_DROPS', 'cpu_flags', 'cpu_bf16',
-           'bf16_or_note', 'require', 'installed', 'FinalMap', 'model_device', 'TorchBackend', 'state_digest',
-           'source_digest', 'private_cache', 'cache_folder', 'export_graph', 'record_graph', 'graph_problem',
-           'graph_for', 'OnnxRuntimeBackend', 'OpenVinoBackend', 'Route', 'register_backend', 'can_run',
-           'resolve_backend', 'make_backend', 'check_graph']
+__all__ = ['PRECISIONS', 'AUTO_CPU', 'AUTO_CUDA', 'AP_DROP_BOUND', 'GRAPH_OPSET', 'SAY_EXPORT_S', 'BACKENDS', 'AP_DROPS',
+           'cpu_flags', 'cpu_bf16', 'bf16_or_note', 'require', 'installed', 'FinalMap', 'model_device', 'TorchBackend',
+           'state_digest', 'source_digest', 'private_cache', 'cache_folder', 'export_graph', 'record_graph',
+           'graph_problem', 'export_seconds', 'graph_for', 'OnnxRuntimeBackend', 'OpenVinoBackend', 'Route',
+           'register_backend', 'can_run', 'resolve_backend', 'make_backend', 'check_graph']
 
 # %% ../nbs/08_backends.ipynb #e44d4bbd
 PRECISIONS = ('fp32', 'fp16', 'bf16')
@@ -202,11 +202,26 @@ def graph_problem(graph, # a cached graph
     if graph.stat().st_size != size or file_digest(graph) != want: return 'does not match its record (truncated or replaced?)'
     return ''
 
-# %% ../nbs/08_backends.ipynb #bf5cbfa1
+# %% ../nbs/08_backends.ipynb #a70e7ef6
+SAY_EXPORT_S = 5.0  # an export estimated to take at least this long is said even where standard error is not a terminal
+
+def export_seconds(model:nn.Module) -> float:
+    "Rough seconds an export, compile and check of `model`'s graph take on two quiet cores (from its parameter count)"
+    return 1.5 + 0.35 * sum(p.numel() for p in model.parameters()) / 1e6
+
+def _say_export(model:nn.Module, weights, folder:Path, label:str) -> str|None:
+    "The line announcing a first export of `model`'s graph, or None where it goes unsaid (a log, a short export)"
+    secs, tty = export_seconds(model), getattr(sys.stderr, 'isatty', lambda: False)()
+    if not tty and secs < SAY_EXPORT_S: return None
+    what = Path(weights).name if weights is not None else f'the {type(model).__name__} in memory'
+    return f'simplepose: exporting {what} to {label} once (about {secs:.0f} s, longer on a busy machine); cached in {folder}/'
+
+# %% ../nbs/08_backends.ipynb #37845547
 def graph_for(model:nn.Module, # the network (on any device; it is exported on the CPU)
               weights=None, # the file the network's weights came from: the cache goes beside it, keyed by its digest
               folder=None, # cache folder instead of the default (`cache_folder`)
               digest:str=None, # `source_digest(model, weights)`, when the caller has it
+              label:str='ONNX', # what the graph is for, in the line announcing an export: 'openvino bf16', ...
              ) -> tuple:
     "`(path, seconds)`: the cached ONNX graph of `model` when its record vouches for it (`seconds` None), else a fresh export, not yet recorded"
     digest = digest or source_digest(model, weights)
@@ -215,9 +230,8 @@ def graph_for(model:nn.Module, # the network (on any device; it is exported on t
     why = graph_problem(path, digest) if path.exists() else ''
     if path.exists() and not why: return path, None
     _record(path).unlink(missing_ok=True)
-    t0, big = time.perf_counter(), sum(p.numel() for p in model.parameters()) > 10**7
-    if why or big: print(f'simplepose: {path}: cached graph {why}: rebuilt' if why else
-                         f'simplepose: exporting the network to ONNX once, cached as {path}', file=sys.stderr, flush=True)
+    t0, line = time.perf_counter(), _say_export(model, weights, folder, label)
+    if why or line: print(f'simplepose: {path}: cached graph {why}: rebuilt' if why else line, file=sys.stderr, flush=True)
     if any(t.device.type != 'cpu' for t in model.state_dict().values()): model = copy.deepcopy(model).cpu()
     export_graph(model, path)
     return path, time.perf_counter() - t0
@@ -344,7 +358,7 @@ def resolve_backend(backend:str='auto', # a name of `BACKENDS` or 'auto'
     if why := can_run(backend, device): raise BadInput(f'backend {backend!r} cannot run here: {why}')
     return backend
 
-# %% ../nbs/08_backends.ipynb #60ae3f07
+# %% ../nbs/08_backends.ipynb #dccb1f4f
 def make_backend(name:str, # a resolved backend name (`resolve_backend`)
                  model:nn.Module, # the network, already on its device
                  weights=None, # the file its weights came from (cache beside it), or None
@@ -354,7 +368,7 @@ def make_backend(name:str, # a resolved backend name (`resolve_backend`)
     if route.package: require(route.package, name)  # before exporting: a missing package is reported first
     if route.graph:
         digest = source_digest(model, weights)
-        graph, secs = graph_for(model, weights, digest=digest)
+        graph, secs = graph_for(model, weights, digest=digest, label=f'{route.engine} {route.precision}')
     backend = route.build(model, graph, route.precision)
     if secs is not None:
         check_graph(backend, model, graph, route.precision)

@@ -29,7 +29,7 @@ def keypoint_box(keypoints:np.ndarray, # (D, 3) x, y, score; score 0 means missi
     (x0, y0), (x1, y1) = k[:, :2].min(0), k[:, :2].max(0)
     return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
-# %% ../nbs/03d_codec.ipynb #2e0d3622
+# %% ../nbs/03d_codec.ipynb #29e5abb5
 @dataclass(repr=False)
 class Person:
     "One person: its skeleton's keypoints (x, y, score), a person score and a box (x, y, w, h) around the keypoints"
@@ -37,6 +37,7 @@ class Person:
     score:float          # person score, 1 − 1/total as in the original
     box:tuple            # (x, y, w, h) around the found keypoints
     skeleton:Skeleton = field(default=COCO, compare=False) # the keypoints' names, order and limbs
+    track_id:int|None = None # the person's identity through a video (`simplepose.track`); None: not tracked
 
     @classmethod
     def from_net(cls, keypoints, score, skeleton:Skeleton):
@@ -50,9 +51,10 @@ class Person:
 
     def __repr__(self):
         x, y, w, h = self.box
-        return f'Person(score={self.score:.3f}, {self.n_keypoints}/{len(self.keypoints)} {self.skeleton.name} keypoints, box=({x:.0f}, {y:.0f}, {w:.0f}, {h:.0f}))'
+        track = '' if self.track_id is None else f'track {self.track_id}, '
+        return f'Person({track}score={self.score:.3f}, {self.n_keypoints}/{len(self.keypoints)} {self.skeleton.name} keypoints, box=({x:.0f}, {y:.0f}, {w:.0f}, {h:.0f}))'
 
-# %% ../nbs/03d_codec.ipynb #0522f030
+# %% ../nbs/03d_codec.ipynb #f2235d0c
 @patch
 def to_coco(self:Person, image_id:int,
              category_id:int=1, # the keypoint category's id (COCO's person and `Skeleton.category`: 1)
@@ -60,7 +62,8 @@ def to_coco(self:Person, image_id:int,
     "A COCO keypoint result record: x, y and v = 1 for found keypoints, (0, 0, 0) for missing ones"
     k = self.keypoints.astype(np.float64).copy()
     k[:, 2] = (k[:, 2] > 0).astype(np.float64)
-    return dict(image_id=int(image_id), category_id=int(category_id), keypoints=k.reshape(-1).tolist(), score=float(self.score), **extra)
+    track = {} if self.track_id is None else dict(track_id=int(self.track_id))
+    return dict(image_id=int(image_id), category_id=int(category_id), keypoints=k.reshape(-1).tolist(), score=float(self.score), **track, **extra)
 
 # %% ../nbs/03d_codec.ipynb #0f1ec641
 @dataclass(frozen=True)

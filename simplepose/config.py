@@ -13,10 +13,10 @@ from fastcore.basics import patch
 from .contract import BadInput, Flag
 
 # %% auto #0
-__all__ = ['positive', 'non_negative', 'fraction', 'open_fraction', 'byte', 'PAPER_SCALES', 'CFG', 'CLI_NAMES', 'Rule', 'one_of',
-           'each', 'at_most', 'ordered_pair', 'GeometrySettings', 'TargetSettings', 'DataSettings', 'SynthSettings',
-           'AugmentSettings', 'ModelSettings', 'LossSettings', 'TrainSettings', 'DecodeSettings', 'Config',
-           'configured', 'config_options']
+__all__ = ['positive', 'non_negative', 'fraction', 'open_fraction', 'byte', 'PAPER_SCALES', 'odd_window', 'CFG', 'CLI_NAMES',
+           'Rule', 'one_of', 'each', 'at_most', 'ordered_pair', 'GeometrySettings', 'TargetSettings', 'DataSettings',
+           'SynthSettings', 'AugmentSettings', 'ModelSettings', 'LossSettings', 'TrainSettings', 'DecodeSettings',
+           'TrackSettings', 'Config', 'configured', 'config_options']
 
 # %% ../nbs/00c_config.ipynb #825a3401
 @dataclass(frozen=True)
@@ -175,8 +175,25 @@ class DecodeSettings:
     singles:bool = False                         # leftover peaks become one-keypoint people (ours)
     predict_batch_size:Annotated[int, positive] = 8 # images per network call when predicting (ours)
 
-# %% ../nbs/00c_config.ipynb #4bb72370
-_GROUPS = (GeometrySettings, TargetSettings, DataSettings, SynthSettings, AugmentSettings, ModelSettings, LossSettings, TrainSettings, DecodeSettings)
+# %% ../nbs/00c_config.ipynb #0ebb6539
+odd_window = Rule(lambda v: v >= 3 and v % 2 == 1, 'odd and ≥ 3')
+
+@dataclass(frozen=True)
+class TrackSettings:
+    "Tracking and smoothing (`simplepose.track`)"
+    track_max_age:Annotated[int, non_negative] = 30     # a track unseen for more than this many frames ends; until then a person who matches it gets its ID back
+    track_high_score:Annotated[float, fraction] = 0.5   # people scoring at least this are matched first and may start a new track...
+    track_low_score:Annotated[float, fraction] = 0.1    # ...people scoring from this up to track_high_score only continue a track seen in the frame before (ByteTrack's second pass); lower ones are dropped
+    track_min_similarity:Annotated[float, fraction] = 0.2 # a person continues a track only when their similarity reaches this
+    track_oks_weight:Annotated[float, fraction] = 0.5   # similarity = this × OKS + the rest × box IoU, against the track's predicted poses
+    track_history:Annotated[int, positive] = 5          # a person is compared with this many of a track's last poses (each moved on at its velocity), the best counting
+    smooth_min_cutoff:Annotated[float, positive] = 1.0  # One-Euro filter: cutoff frequency of a still keypoint, Hz (lower: steadier)
+    smooth_beta:Annotated[float, non_negative] = 0.05   # One-Euro filter: cutoff increase per px/s of speed (higher: less lag when moving)
+    smooth_window:Annotated[int, odd_window] = 9        # offline Savitzky–Golay smoother: window, frames
+    smooth_polyorder:Annotated[int, non_negative] = 2   # offline Savitzky–Golay smoother: polynomial order, below smooth_window
+
+# %% ../nbs/00c_config.ipynb #d384d4e5
+_GROUPS = (GeometrySettings, TargetSettings, DataSettings, SynthSettings, AugmentSettings, ModelSettings, LossSettings, TrainSettings, DecodeSettings, TrackSettings)
 
 @dataclass(frozen=True)
 class Config(*reversed(_GROUPS)):
@@ -185,6 +202,8 @@ class Config(*reversed(_GROUPS)):
         for name, (kind, rule) in _spec(type(self)).items(): object.__setattr__(self, name, _checked(name, getattr(self, name), kind, rule))
         if self.input_size % self.max_downsample: raise BadInput(f'input_size = {self.input_size}: must be a multiple of max_downsample ({self.max_downsample})')
         if self.scale_min > self.scale_max: raise BadInput(f'scale_min = {self.scale_min}: must be ≤ scale_max ({self.scale_max})')
+        if self.track_low_score > self.track_high_score: raise BadInput(f'track_low_score = {self.track_low_score}: must be ≤ track_high_score ({self.track_high_score})')
+        if self.smooth_polyorder >= self.smooth_window: raise BadInput(f'smooth_polyorder = {self.smooth_polyorder}: must be < smooth_window ({self.smooth_window})')
 
 # %% ../nbs/00c_config.ipynb #b7e39e59
 @functools.lru_cache(None)

@@ -71,12 +71,18 @@ def stoppable(items):
             if (s := _STOP['asked']) is not None: _STOP['asked'] = None; raise Stopped(s)
     finally: _STOP['holding'] -= 1
 
-# %% ../nbs/00_contract.ipynb #6ec608a3
+# %% ../nbs/00_contract.ipynb #b8fba923
 SAID = (BadInput, OSError) # the errors a command reports in one line
 
 def error_line(e:Exception) -> str:
     "The one line that reports `e` (one of `SAID`): its message, or the file and the system's words for the problem"
-    return str(e) if isinstance(e, BadInput) or not getattr(e, 'filename', None) else f'{e.filename}: {e.strerror}'
+    if isinstance(e, BadInput): return _worker_message(str(e))
+    return str(e) if not getattr(e, 'filename', None) else f'{e.filename}: {e.strerror}'
+
+def _worker_message(msg:str) -> str:
+    "The original message of an error that a torch DataLoader worker raised: torch re-raises it with the worker's traceback as its text"
+    if not (msg.startswith('Caught ') and '\nOriginal Traceback' in msg): return msg
+    return msg.rstrip().splitlines()[-1].split(': ', 1)[-1]
 
 def _stop_line(e:KeyboardInterrupt) -> str:
     "The line that reports a stop: the signal, and what was kept when the command says"

@@ -22,9 +22,10 @@ from .config import CFG, Config
 from .image import read_image, decode_image
 
 # %% auto #0
-__all__ = ['SOURCES', 'keypoint_category', 'seg_area', 'check_annotation', 'numeric_id', 'validate_coco', 'load_coco',
-           'to_person', 'main_persons', 'person_mask', 'person_masks', 'CocoSource', 'image_key', 'show_sample',
-           'StoreReport', 'hdf5_reserve', 'prepare_store', 'H5Store', 'register_source', 'open_source', 'prepare_cli']
+__all__ = ['SYNTH_DESCRIPTION', 'SOURCES', 'keypoint_category', 'seg_area', 'check_annotation', 'numeric_id', 'validate_coco',
+           'load_coco', 'to_person', 'main_persons', 'person_mask', 'person_masks', 'CocoSource', 'image_key',
+           'show_sample', 'StoreReport', 'hdf5_reserve', 'prepare_store', 'H5Store', 'data_kind', 'data_record',
+           'register_source', 'open_source', 'prepare_cli']
 
 # %% ../nbs/02_data.ipynb #625cc9aa
 def _json_kind(x) -> str:
@@ -302,7 +303,7 @@ def _record(info:dict, people:np.ndarray, image:np.ndarray, mask_miss:np.ndarray
                 objpos=np.asarray(info['objpos'], np.float32), scale_provided=float(info['scale_provided']),
                 image_id=int(info['image_id']), ann_id=int(info['ann_id']))
 
-# %% ../nbs/02_data.ipynb #7e46ecad
+# %% ../nbs/02_data.ipynb #f10a3154
 class CocoSource:
     "Training samples straight from a COCO person-keypoint JSON and its image folder, one per main person"
     def __init__(self, ann_file, # COCO person-keypoint JSON
@@ -315,6 +316,7 @@ class CocoSource:
         self.tally, self.image_tally, self.skipped = Tally('annotations', quiet=quiet), Tally('images', quiet=quiet), {}
         coco = load_coco(ann_file, self.tally, limit)
         self.skeleton = Skeleton.from_coco(coco['categories'][0], self.ann_file)
+        self.dataset_info = coco.get('info') if isinstance(coco.get('info'), dict) else {} # the file's `info`: what data it is
         if not self.image_dir.is_dir(): raise BadInput(f'{image_dir}: image folder not found')
         images = {im['id']: dict(id=im['id'], file=self.image_dir/im['file_name'], file_name=im['file_name'], width=im['width'], height=im['height'], persons=[])
                   for im in coco['images']}
@@ -430,14 +432,14 @@ def _repr_markdown_(self:StoreReport):
     rows = ''.join(f'\n| {k} | {v} |' for k, v in self.skipped.items())
     return str(self) + (f'\n\n| skipped | why |\n|---|---|{rows}' if rows else '')
 
-# %% ../nbs/02_data.ipynb #cfebf634
+# %% ../nbs/02_data.ipynb #2493ac49
 _FORMAT = 'simplepose-store'
 
 def _new_store(f:h5py.File, src:CocoSource, image_format:str):
     "Mark `f` as an incomplete store of `src` and create its groups"
     f.attrs.update(format=_FORMAT, version=1, image_format=image_format, ann_file=str(src.ann_file),
                    image_dir=str(src.image_dir), store_image_size=src.store_image_size, complete=False,
-                   skeleton=json.dumps(src.skeleton.to_json()), config=json.dumps(src.cfg.to_json()))
+                   skeleton=json.dumps(src.skeleton.to_json()), config=json.dumps(src.cfg.to_json()), dataset_info=json.dumps(src.dataset_info))
     f.create_group('images'); f.create_group('masks')
     K = src.skeleton.n_keypoints
     f.create_dataset('people', (0, K, 3), np.float32, maxshape=(None, K, 3), chunks=(256, K, 3))
@@ -556,7 +558,7 @@ def _read_store(path:Path) -> tuple:
                               'interrupted or it was written by something else); build it again with simplepose-prepare')
     return attrs, rows, people
 
-# %% ../nbs/02_data.ipynb #55888e7b
+# %% ../nbs/02_data.ipynb #a1a8ab87
 class H5Store:
     "Training samples from a store written by `prepare_store`"
     def __init__(self, path):
@@ -567,6 +569,7 @@ class H5Store:
         sk, cfg = self.attrs.get('skeleton'), self.attrs.get('config')
         self.skeleton = COCO if sk is None else Skeleton.from_json(json.loads(sk), f'{self.path}: its skeleton')
         self.cfg = None if cfg is None else Config.from_json(cfg, str(self.path)) # the configuration that made it (None: not recorded)
+        self.dataset_info = json.loads(self.attrs.get('dataset_info', '{}')) # the annotation file's `info` (older stores: none)
         self.raw = self.attrs['image_format'] == 'raw'
         self._h5, self._pid = None, None
 
@@ -606,6 +609,22 @@ def close(self:H5Store):
     self._h5 = None
 @patch
 def __repr__(self:H5Store): return f'{type(self).__name__}({self.path}: {len(self)} samples, {self.attrs["n_images"]} images, {self.attrs["image_format"]})'
+
+# %% ../nbs/02_data.ipynb #4efc82ed
+SYNTH_DESCRIPTION = 'simplepose synthetic people' # `info.description` of the files `simplepose.synth` writes
+
+def data_kind(info:dict) -> str:
+    "'synthetic', 'coco' or 'custom': the kind of data an annotation file's `info` describes"
+    if info.get('description') == SYNTH_DESCRIPTION: return 'synthetic'
+    return 'coco' if 'cocodataset.org' in str(info.get('url', '')) else 'custom'
+
+def data_record(source) -> dict:
+    "What a training source is: `data` (the file's description, else its name), `kind` and `images` (those with samples)"
+    info = getattr(source, 'dataset_info', None) or {}
+    path = getattr(source, 'path', None) or getattr(source, 'ann_file', None)
+    images = len(source.images) if isinstance(source, CocoSource) else getattr(source, 'attrs', {}).get('n_images')
+    rec = dict(data=info.get('description') or (Path(path).name if path else None), kind=data_kind(info), images=images)
+    return {k: int(v) if k == 'images' else v for k, v in rec.items() if v is not None}
 
 # %% ../nbs/02_data.ipynb #8f1f0afe
 SOURCES = {} # name → (test(path) → bool, open(path, images, cfg) → source), in the order they are tried

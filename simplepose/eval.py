@@ -463,9 +463,9 @@ def _kept_results(e:Stopped, out:str, n:int) -> Stopped:
     e.kept = f'{len(done)} of {n} images evaluated{kept}; no AP computed'
     return e
 
-# %% ../nbs/10_eval.ipynb #1418b1b1
+# %% ../nbs/10_eval.ipynb #2f97c0c2
 def _model_results(weights:str, images:str, out:str, coco, limit:int, quiet:bool, tally:Tally, procs:Processes, kwargs:dict) -> tuple:
-    "The records of the checkpoint `weights` on `images`, the ids evaluated, and the error of writing them to `out` (None: written or not asked)"
+    "The records of the checkpoint `weights` on `images`, the ids evaluated, the error of writing them to `out` (None: written or not asked), and what ran the network"
     if weights is None: raise BadInput('--weights is required (or --results FILE to score existing results)')
     if images is None or not Path(images).is_dir(): raise BadInput(f'--images: {images}: not a folder of images')
     if out is not None: writable_file(out)
@@ -474,7 +474,7 @@ def _model_results(weights:str, images:str, out:str, coco, limit:int, quiet:bool
     except Stopped as e:
         if not procs.main: raise SystemExit(e.code) from None # rank 0 says what was kept
         raise _kept_results(e, out, len(coco.getImgIds()[:limit]))
-    return recs, ids, (_write_results(recs, out) if out is not None and procs.main else None)
+    return recs, ids, (_write_results(recs, out) if out is not None and procs.main else None), f'{est.route} on {est.device}'
 
 # %% ../nbs/10_eval.ipynb #3f626c3c
 def _scope(coco, ids:list, recs:list, results_file:bool) -> str:
@@ -486,20 +486,21 @@ def _scope(coco, ids:list, recs:list, results_file:bool) -> str:
         return f'AP over all {n_all} images; the results name no one in {len(unnamed)} of the {len(people)} images with people, whose people count as missed'
     return ''
 
-# %% ../nbs/10_eval.ipynb #4e6cb54d
-def _ap_line(stats:dict, n_people:int, tally:Tally, scope:str='') -> str:
-    "One line: AP, AR, AP easy/medium/hard if present, people, the tally's counts and what the AP is over if not every image"
+# %% ../nbs/10_eval.ipynb #9679a079
+def _ap_line(stats:dict, n_people:int, tally:Tally, scope:str='', route:str=None) -> str:
+    "One line: AP, AR, AP easy/medium/hard if present, people and what found them, the tally's counts and what the AP is over if not every image"
     crowd = ''.join(f" {n.split('_')[1]} {stats[n]:.3f}" for n in CROWD_STAT_NAMES if n in stats)
-    return f"AP {stats['AP']:.3f} AR {stats['AR']:.3f}{' (AP' + crowd + ')' if crowd else ''}: {n_people} people; {tally}" + (f'; {scope}' if scope else '')
+    return (f"AP {stats['AP']:.3f} AR {stats['AR']:.3f}{' (AP' + crowd + ')' if crowd else ''}: {n_people} people"
+            f"{f' ({route})' if route else ''}; {tally}" + (f'; {scope}' if scope else ''))
 
-# %% ../nbs/10_eval.ipynb #97051302
+# %% ../nbs/10_eval.ipynb #d6e68c6c
 @call_parse
 @one_line_errors
 @config_options(*ESTIMATOR_OPTIONS, source='weights')
 @delegates(estimator_options, but=['weights'])
 def eval_cli(ann:Annotated[str, dict(required=True)]=None, # COCO keypoint JSON (any skeleton): the ground truth
              images:str=None, # folder of its images; required with --weights
-             weights:str=None, # checkpoint (original .pth, state dict or .safetensors); required unless --results
+             weights:str=None, # checkpoint (original .pth, state dict or .safetensors) or a published name (simplepose-coco); required unless --results
              results:str=None, # score this COCO results JSON (e.g. simplepose-predict's predictions.json) instead of running a network
              out:str=None, # write the results JSON here
              limit:int=None, # only the first N images
@@ -513,10 +514,10 @@ def eval_cli(ann:Annotated[str, dict(required=True)]=None, # COCO keypoint JSON 
         coco = coco_api(ann, gt_tally)
         oks_sigmas(coco.dataset['categories'][0], sigmas, coco.source, Tally(quiet=True)) # unusable --sigmas: one line, before any work
         ids = sorted(coco.getImgIds())[:limit]
-        if results is not None: recs, unwritten = _scored_results(results, weights, images, coco, tally, len(ids)), None
-        else: recs, ids, unwritten = _model_results(weights, images, out, coco, limit, quiet, tally, procs, kwargs)
+        if results is not None: recs, unwritten, route = _scored_results(results, weights, images, coco, tally, len(ids)), None, None
+        else: recs, ids, unwritten, route = _model_results(weights, images, out, coco, limit, quiet, tally, procs, kwargs)
         stats = evaluate_coco(coco, recs, ids, verbose=not quiet, sigmas=sigmas) if procs.main else None # rank 0 scores; the others return None
-        if procs.main: print(_ap_line(stats, len(recs), tally, _scope(coco, ids, recs, results is not None)))
+        if procs.main: print(_ap_line(stats, len(recs), tally, _scope(coco, ids, recs, results is not None), route))
         if unwritten is not None: raise unwritten # the AP is printed; the results file could not be written: one line, exit code 2
     if gt_tally.exit_code or tally.exit_code: sys.exit(1)
     return stats

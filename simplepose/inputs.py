@@ -17,8 +17,8 @@ from .files import tmp_path
 from .image import to_bgr8, c_stderr
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'VIDEO_EXTS', 'PICTURE_EXTS', 'OUT_FILES', 'Source', 'Note', 'collect_inputs', 'open_video',
-           'frame_batches', 'VideoOut']
+__all__ = ['IMAGE_EXTS', 'VIDEO_EXTS', 'PICTURE_EXTS', 'OUT_FILES', 'Source', 'Note', 'collect_inputs', 'camera_problem',
+           'open_video', 'frame_batches', 'VideoOut']
 
 # %% ../nbs/09a_inputs.ipynb #49ad8c17
 IMAGE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.dib', '.tif', '.tiff', '.webp', '.gif', '.jp2', '.pgm', '.ppm', '.pbm',
@@ -110,8 +110,8 @@ def _base(p:Path, out_dir:Path) -> Path:
     base = Path(top.name or 'root')
     return Path(f'{base}-1') if out_dir is not None and out_dir/base == top else base
 
-# %% ../nbs/09a_inputs.ipynb #255a2612
-OUT_FILES = ('predictions.json', 'categories.json') # the files simplepose-predict writes in its output folder besides the drawings
+# %% ../nbs/09a_inputs.ipynb #a859f092
+OUT_FILES = ('predictions.json', 'categories.json', 'predictions.csv') # the files simplepose-predict writes in its output folder besides the drawings
 
 def _prune(folders:list, out_dir:Path) -> set:
     "What a search of the input `folders` leaves out (resolved): the output folder `out_dir`, its folders of drawings and its results files"
@@ -175,16 +175,28 @@ def _said(text:str) -> list:
     "The non-empty lines a C library wrote, without FFmpeg's `[demuxer @ 0x…]` prefix"
     return [l.split('] ', 1)[-1].strip() for l in text.splitlines() if l.strip()]
 
-# %% ../nbs/09a_inputs.ipynb #cbc83789
+# %% ../nbs/09a_inputs.ipynb #71fb7861
+def camera_problem(index:int, # the camera index given
+                   dev='/dev', # where the system lists its devices
+                  ) -> str:
+    "Why camera `index` cannot be opened, in a few words"
+    if sys.platform != 'linux': return 'cannot be opened (no camera at that index, or another program is using it)'
+    found = sorted((p for p in Path(dev).glob('video*') if p.name[5:].isdigit()), key=lambda p: int(p.name[5:]))
+    device = Path(dev)/f'video{index}'
+    if not found: return f'this machine has no camera (no {Path(dev)}/video* device); give image or video files instead'
+    if device not in found: return f'no such camera: {device} does not exist (cameras here: {", ".join(p.name[5:] for p in found)})'
+    return f'{device} cannot be opened (another program is using it, it is not a capture device, or this user may not read it)'
+
+# %% ../nbs/09a_inputs.ipynb #285752d1
 def open_video(src, # video file or camera index
               ) -> tuple:
     "`(capture, fps, frame count or None)`; `BadInput` naming `src` if it cannot be opened"
     camera = isinstance(src, int)
     with c_stderr() as said: cap = cv2.VideoCapture(src)
     if not cap.isOpened():
+        if camera: raise BadInput(f'camera {src}: {camera_problem(src)}')
         why = _said(said[0])
-        raise BadInput(f'{"camera " if camera else ""}{src}: cannot be opened as a {"camera" if camera else "video"}'
-                       + (f' ({why[0]})' if why else ''))
+        raise BadInput(f'{src}: cannot be opened as a video' + (f' ({why[0]})' if why else ''))
     fps = cap.get(cv2.CAP_PROP_FPS)
     total = None if camera else int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     return cap, (fps if np.isfinite(fps) and 1 <= fps <= 1000 else 25.0), total

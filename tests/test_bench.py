@@ -64,3 +64,17 @@ def test_memorize_quick():
     assert len(re.findall(r'^minutes=[\d.]+ steps=\d+ AP=[\d.-]+ AP50=[\d.-]+ loss=\S+$', r.stdout, re.M)) == 2, r.stdout
     assert re.search(r'^memorize: AP=[\d.-]+ minutes=[\d.]+$', r.stdout.splitlines()[-1]), r.stdout
     assert 'Traceback' not in r.stderr, r.stderr[-3000:]
+
+def test_track_quick():
+    "bench/track.py --quick: two short synthetic clips tracked from oracle maps (py-motmetrics), the smoothing and PoseTrack18 lines, the last line's form"
+    r = subprocess.run([sys.executable, ROOT/'bench'/'track.py', '--quick', '--weights', 'no-such-weights.safetensors'], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
+    lines = r.stdout.strip().splitlines()
+    num = r'-?(?:\d+\.\d+|nan)'
+    assert re.fullmatch(rf'track: MOTA={num} IDF1={num} idsw=\d+ fps=\d+', lines[-1]), r.stdout[-3000:]
+    assert any(l.startswith('quickstart: skipped: ') for l in lines), r.stdout
+    assert any(l.startswith('oracle default smoothing: jitter raw=') for l in lines), r.stdout
+    assert any(l.startswith('posetrack18 sample') for l in lines), r.stdout
+    mota, idf1 = map(float, re.findall(num, lines[-1])[:2])
+    assert idf1 >= 0.9 and mota >= 0.9, lines[-1]  # perfect maps of two short clips: identities kept

@@ -88,6 +88,14 @@ def test_synth_bad(corpus, case):
     r = corpus.run(f'synth-{case}', 'synth', *args, '--n', 2)
     check(contract(corpus, r, {2}, names=['a_file'] if case == 'out_is_file' else ['size']), r)
 
+def test_synth_split_clash(corpus):
+    "a split that would write over images another split's annotation file lists is refused in one line, before any image"
+    o = corpus.out('synth-clash'); (o/'annotations').mkdir(parents=True)
+    (o/'annotations'/'person_keypoints_val.json').write_text('{"images": [{"id": 1, "file_name": "000000000001.jpg"}]}')
+    r = corpus.run('synth-clash', 'synth', '--out', o, '--n', 2, '--size', 64)
+    check(contract(corpus, r, {2}, names=['person_keypoints_val.json']), r)
+    assert not list((o/'images').glob('*.jpg')), 'no image written'
+
 # ---------------------------------------------------------------- prepare
 def prepare(c, gt, name=None):
     o = c.out(f'prep-{name or gt}')/'store.h5'

@@ -317,14 +317,18 @@ def test_stop_train(corpus, sig):
     if '--resume' not in r.stderr: bad.append('the stop line does not say how to resume')
     check(bad + [f'left: {t}' for t in temporaries(o)], r)
 
-@pytest.mark.parametrize('cmd', ['synth', 'quickstart'])
+@pytest.mark.parametrize('cmd', ['synth', 'synth-video', 'quickstart'])
 def test_stop_synth_quickstart(corpus, cmd):
-    "a stopped dataset or quickstart leaves no temporary file and nothing that looks finished"
+    "a stopped dataset (of images or clips) or quickstart leaves no temporary file (a half MP4 included) and nothing that looks finished"
     o = corpus.out(f'stop-{cmd}')
-    args = ['synth', '--out', o, '--n', 400, '--size', 128] if cmd == 'synth' else ['quickstart', '--out', o, '--n-train', 64, '--n-val', 8, '--threads', 1]
-    ready = (lambda out, err: len(list(o.glob('images/*.jpg'))) >= 5) if cmd == 'synth' else (lambda out, err: 'synthesized' in out)
+    args = {'synth': ['synth', '--out', o, '--n', 400, '--size', 128],
+            'synth-video': ['synth', '--out', o, '--video', '--n', 20, '--frames', 60, '--size', 128],
+            'quickstart': ['quickstart', '--out', o, '--n-train', 64, '--n-val', 8, '--threads', 1]}[cmd]
+    ready = {'synth': lambda out, err: len(list(o.glob('images/*.jpg'))) >= 5,
+             'synth-video': lambda out, err: len(list(o.glob('images/*/*.jpg'))) >= 70, # stopped in the second clip
+             'quickstart': lambda out, err: 'synthesized' in out}[cmd]
     r = stopped(args, signal.SIGTERM, ready)
-    done = o/('annotations/person_keypoints_train.json' if cmd == 'synth' else 'metrics.json')
+    done = o/{'synth': 'annotations/person_keypoints_train.json', 'synth-video': 'annotations/posetrack_train.json', 'quickstart': 'metrics.json'}[cmd]
     check(one_stop_line(r, signal.SIGTERM) + (['looks finished'] if done.exists() else []) + [f'left: {t}' for t in temporaries(o)], r)
 
 # ------------------------------------------------------------- 2. a full disk

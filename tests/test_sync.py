@@ -20,9 +20,12 @@ def _diff(a, b):
 
 def test_export_in_sync(tmp_path):
     _copy(tmp_path)
+    pyproject = (tmp_path/'pyproject.toml').stat().st_mtime_ns
     subprocess.run([BIN/'nbdev-export'], cwd=tmp_path, check=True, capture_output=True)
     changed = _diff(ROOT/'simplepose', tmp_path/'simplepose')
     assert not changed, f'nbdev-export would change {changed}: run `make export` and commit'
+    # the Makefile reinstalls when pyproject.toml is newer than its stamp: an export (every notebook's last cell) must not touch it
+    assert (tmp_path/'pyproject.toml').stat().st_mtime_ns == pyproject, 'nbdev-export rewrote pyproject.toml: set update_pyproject = false'
 
 def test_notebooks_clean(tmp_path):
     _copy(tmp_path)

@@ -16,7 +16,7 @@ export OMP_NUM_THREADS=1 SIMPLEPOSE_DATA=${SIMPLEPOSE_DATA:-$ROOT/../shared/data
 MINI=$SIMPLEPOSE_DATA/coco-mini
 test -d "$MINI" || { echo "golden: $MINI not found (set SIMPLEPOSE_DATA)"; exit 2; }
 rm -rf "$OUT"; mkdir -p "$OUT"; cd "$ROOT"
-$B/simplepose-quickstart --out $OUT/qs --steps 400 --n-train 64 --n-val 16 --threads 1 --minutes 100 --train-minutes 100 > $OUT/qs.log 2>&1
+$B/simplepose-quickstart --out $OUT/qs --steps 400 --n-train 64 --n-val 16 --threads 1 > $OUT/qs.log 2>&1
 W=$OUT/qs/weights.safetensors
 $B/simplepose-predict testdata/mmpose/coco testdata/mmpose/crowdpose --weights $W --size 512 --out $OUT/pred_torch --backend torch --quiet > $OUT/pred_torch.log 2>&1 || true
 $B/simplepose-predict testdata/mmpose/coco --weights $W --size 512 --out $OUT/pred_auto --quiet --scales 1 0.5 > $OUT/pred_auto.log 2>&1 || true
