@@ -71,7 +71,7 @@ def stoppable(items):
             if (s := _STOP['asked']) is not None: _STOP['asked'] = None; raise Stopped(s)
     finally: _STOP['holding'] -= 1
 
-# %% ../nbs/00_contract.ipynb #b8fba923
+# %% ../nbs/00_contract.ipynb #327e1818
 SAID = (BadInput, OSError) # the errors a command reports in one line
 
 def error_line(e:Exception) -> str:
@@ -94,6 +94,10 @@ def _prog() -> str:
     p = Path(sys.argv[0])
     return f'simplepose-{p.stem}' if p.suffix == '.py' and p.parent.name == 'simplepose' else p.name
 
+def _first_process() -> bool:
+    "Whether this is the only process, or rank 0 of a launch (`accelerate launch`, `torchrun`): the one that reports an error all ranks meet"
+    return os.environ.get('RANK', '0') == '0'
+
 def one_line_errors(f):
     "Decorate a command: bad input and system errors end it with one line and exit code 2, a stop with one line and 128 + its signal"
     @functools.wraps(f)
@@ -102,7 +106,9 @@ def one_line_errors(f):
             with stop_signals(): out = f(*args, **kwargs)
             if (s := _STOP['received']) is not None: raise Stopped(s) # a stop that code on the way swallowed still ends the command
             return out
-        except SAID as e: say(f'{_prog()}: error: {error_line(e)}'); sys.exit(2)
+        except SAID as e:
+            if _first_process(): say(f'{_prog()}: error: {error_line(e)}')
+            sys.exit(2)
         except KeyboardInterrupt as e: say(f'{_prog()}: {_stop_line(e)}'); sys.exit(getattr(e, 'code', 130))
     return _inner
 
