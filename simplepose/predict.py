@@ -313,11 +313,15 @@ def predict_paths(inputs:list, # image or video files, folders, camera indices
     return dict(counts, failed=tally.failed, tally=tally, ended=_ending(ended, counts, json_path), seconds=secs,
                 img_s=n / secs if secs > 0 else 0.0, json=json_path, device=_device_name(est, procs), route=est.route)
 
-# %% ../nbs/09c_predict.ipynb #9efc3f99
+# %% ../nbs/09c_predict.ipynb #44f9f827
 def summary_line(s:dict) -> str:
     "One line: the tally's counts, people, speed with the backend and arithmetic that gave it, and where the results are"
     return one_line(f"{s['tally']}; {s['images']} images, {s['frames']} video frames, {s['people']} people; "
-                    f"{s['img_s']:.2f} img/s with {s['route']} on {s['device']}; results in {s['json']}")
+                    f"{_speed(s['img_s'])} with {s['route']} on {s['device']}; results in {s['json']}")
+
+def _speed(img_s:float) -> str:
+    "Images a second, or seconds an image when that reads better (a slow run is not '0.00 img/s')"
+    return f'{1 / img_s:.1f} s/img' if 0 < img_s < 0.5 else f'{img_s:.2f} img/s'
 
 # %% ../nbs/09c_predict.ipynb #b2ea67ad
 @contextmanager
