@@ -2,10 +2,12 @@
 checks were skipped because optional real data (coco-mini, via `$SIMPLEPOSE_DATA` or `../shared/data`) is absent.
 
 The tests record these as `user_properties` (tests/test_notebooks.py), which pytest-xdist carries to the main
-process, where this file gathers them."""
+process, where this file gathers them. It also holds the `served` fixture, the published weights on a loopback server."""
 import os
 from collections import defaultdict
 from pathlib import Path
+import pytest
+from weights_server import Served, published_layout
 
 ROOT = Path(__file__).parent.parent
 
@@ -39,3 +41,13 @@ def pytest_terminal_summary(terminalreporter):
 def _data_base() -> Path:
     "Where `files.shared_data` looks"
     return Path(os.environ['SIMPLEPOSE_DATA']) if os.environ.get('SIMPLEPOSE_DATA') else ROOT.parent/'shared'/'data'
+
+@pytest.fixture(scope='module')
+def served(tmp_path_factory):
+    "The original's weights-only file in its published layout (the full `IMHN()`, random values), served from a loopback server (tests/test_hub.py, tests/test_readme.py)"
+    from simplepose.model import IMHN
+    folder = tmp_path_factory.mktemp('served')
+    published_layout(IMHN(), folder/'PoseNet_52_epoch.pth')
+    s = Served(folder)
+    yield s
+    s.stop()

@@ -12,7 +12,7 @@ changes nothing in how the weights are resolved:
 - a served file of another layout: one error line naming what differs, nothing cached."""
 import os, shutil, subprocess, sys
 from pathlib import Path
-import pytest, torch
+import pytest
 from weights_server import Served, published_layout
 
 ROOT = Path(__file__).parent.parent
@@ -21,16 +21,6 @@ PHOTO = ROOT/'testdata'/'mmpose'/'coco'/'000000000785.jpg'
 FAST = ['--backend', 'torch', '--size', '64'] # for time only: see the module's docstring
 BY_HAND = ('Download PoseNet_52_epoch.pth by hand from https://drive.google.com/file/d/1gLa2oNxnbFPo0BjnpPaiAmWJwyND8wkA/view '
            'and pass --weights /path/to/PoseNet_52_epoch.pth')
-
-@pytest.fixture(scope='module')
-def served(tmp_path_factory):
-    "The published-layout checkpoint of the full network, written once, served from a loopback server"
-    from simplepose.model import IMHN
-    folder = tmp_path_factory.mktemp('served')
-    published_layout(IMHN(), folder/'PoseNet_52_epoch.pth')
-    s = Served(folder)
-    yield s
-    s.stop()
 
 def predict(cwd:Path, url:str, *extra):
     "Run `simplepose-predict photo.jpg --weights simplepose-coco` in `cwd` with the mirror `url` and the cache `cwd/cache`"

@@ -13,7 +13,6 @@ Lines that take long with the full network on a CPU (`HEAVY`) run only with `SIM
 import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 import cv2, pytest
-from weights_server import Served, published_layout
 
 ROOT = Path(__file__).parent.parent
 COCO4 = ROOT/'testdata'/'mmpose'/'coco'
@@ -87,16 +86,6 @@ def run_python(code:str, cwd:Path, env:dict) -> subprocess.CompletedProcess:
 def log(cmd:str, r):
     "Append `cmd`, its exit code and its output to the transcript file"
     with open(TRANSCRIPT, 'a') as f: f.write(f'$ {cmd}\n{r.stdout}{r.stderr}[exit {r.returncode}]\n\n')
-
-@pytest.fixture(scope='module')
-def served(tmp_path_factory):
-    "The published-layout checkpoint of the full network, served from a loopback server"
-    from simplepose.model import IMHN
-    folder = tmp_path_factory.mktemp('served')
-    published_layout(IMHN(), folder/'PoseNet_52_epoch.pth')
-    s = Served(folder)
-    yield s
-    s.stop()
 
 def test_readme_as_pasted(served, tmp_path):
     box = sandbox(tmp_path)
