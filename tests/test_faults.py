@@ -177,7 +177,10 @@ def test_two_runs_into_one_out(corpus):
                               '--device', 'cpu', '--batch-size', '1', '--quiet'], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.time()
     while not (o/'.simplepose.lock').exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.05)
-    r = run('predict', corpus.c/'images'/'good', '--weights', corpus.tiny, '--out', o, *SMALL, '--quiet')
+    # hold the first run still while the second starts: on a fast machine the first can finish 150 images before the second gets going
+    first.send_signal(signal.SIGSTOP)
+    try: r = run('predict', corpus.c/'images'/'good', '--weights', corpus.tiny, '--out', o, *SMALL, '--quiet')
+    finally: first.send_signal(signal.SIGCONT)
     out, err = first.communicate(timeout=300)
     bad = contract(corpus, r, {2}, names=['another simplepose run'])
     if first.returncode != 0: bad.append(f'the first run ended {first.returncode}: {err[-300:]}')
