@@ -175,7 +175,7 @@ class DecodeSettings:
     singles:bool = False                         # leftover peaks become one-keypoint people (ours)
     predict_batch_size:Annotated[int, positive] = 8 # images per network call when predicting (ours)
 
-# %% ../nbs/00c_config.ipynb #0ebb6539
+# %% ../nbs/00c_config.ipynb #6c9a5222
 odd_window = Rule(lambda v: v >= 3 and v % 2 == 1, 'odd and ≥ 3')
 
 @dataclass(frozen=True)
@@ -186,9 +186,13 @@ class TrackSettings:
     track_low_score:Annotated[float, fraction] = 0.1    # ...people scoring from this up to track_high_score only continue a track seen in the frame before (ByteTrack's second pass); lower ones are dropped
     track_min_similarity:Annotated[float, fraction] = 0.2 # a person continues a track only when their similarity reaches this
     track_oks_weight:Annotated[float, fraction] = 0.5   # similarity = this × OKS + the rest × box IoU, against the track's predicted poses
-    track_history:Annotated[int, positive] = 5          # a person is compared with this many of a track's last poses (each moved on at its velocity), the best counting
+    track_history:Annotated[int, positive] = 8          # a person is compared with this many of a track's last poses (each moved on at its velocity), the best counting
+    track_hold_margin:Annotated[float, fraction] = 0.2  # a match is ambiguous when another track or person comes within this of its similarity while the track's box overlaps another track's...
+    track_hold_iou:Annotated[float, fraction] = 0.2     # ...by at least this IoU: the person keeps the track's ID, but the track remembers its poses from before...
+    track_hold_frames:Annotated[int, non_negative] = 10 # ...for at most this many frames (0: never hold)
     smooth_min_cutoff:Annotated[float, positive] = 1.0  # One-Euro filter: cutoff frequency of a still keypoint, Hz (lower: steadier)
     smooth_beta:Annotated[float, non_negative] = 0.05   # One-Euro filter: cutoff increase per px/s of speed (higher: less lag when moving)
+    smooth_jump:Annotated[float, non_negative] = 0.3    # One-Euro filter: a keypoint that jumps more than this × the person's size in one frame is held there for that frame (a grouping mix-up, not motion); still there a frame later, its filter restarts from it (0: never hold)
     smooth_window:Annotated[int, odd_window] = 9        # offline Savitzky–Golay smoother: window, frames
     smooth_polyorder:Annotated[int, non_negative] = 2   # offline Savitzky–Golay smoother: polynomial order, below smooth_window
 

@@ -341,9 +341,10 @@ def _end(s:dict, main:bool):
     if (e := s['ended']) is not None: raise e if main else SystemExit(getattr(e, 'code', 2))
     if s['tally'].exit_code: raise SystemExit(s['tally'].exit_code)
 
-# %% ../nbs/09c_predict.ipynb #3e93ef06
+# %% ../nbs/09c_predict.ipynb #39405f27
 TRACK_OPTIONS = ('track_max_age', 'track_high_score', 'track_low_score', 'track_min_similarity', 'track_oks_weight', 'track_history',
-                 'smooth_min_cutoff', 'smooth_beta', 'smooth_window', 'smooth_polyorder') # the tracking settings simplepose-predict takes as options
+                 'track_hold_margin', 'track_hold_iou', 'track_hold_frames',
+                 'smooth_min_cutoff', 'smooth_beta', 'smooth_jump', 'smooth_window', 'smooth_polyorder') # the tracking settings simplepose-predict takes as options
 
 # %% ../nbs/09c_predict.ipynb #3a0131e3
 @call_parse

@@ -18,7 +18,7 @@ from .codec import Person, keypoint_box
 
 # %% auto #0
 __all__ = ['pose_boxes', 'box_iou', 'pose_oks', 'Track', 'predict_all', 'masked_median', 'see_all', 'Tracker', 'assign',
-           'is_fragment', 'one_euro_step', 'Smoother', 'with_keypoints', 'savgol_runs', 'smooth_offline']
+           'is_fragment', 'one_euro_step', 'Smoother', 'with_keypoints', 'jumps', 'savgol_runs', 'smooth_offline']
 
 # %% ../nbs/03e_track.ipynb #6f44d4b9
 def pose_boxes(kps:np.ndarray, # (N, D, 3) keypoints x, y, score; score 0 means missing
@@ -51,7 +51,7 @@ def pose_oks(a:np.ndarray, # (T, D, 3) keypoints x, y, score (0: missing)
     e = np.exp((dx * dx + dy * dy) * (-1 / (2 * np.maximum(areas, 1.)[:, None] * (2 * sigmas) ** 2))[:, None])
     return (e * both).sum(-1) / np.maximum(both.sum(-1), 1)
 
-# %% ../nbs/03e_track.ipynb #c9b6a9b6
+# %% ../nbs/03e_track.ipynb #5ba745a0
 @dataclass
 class Track:
     "One person through frames: the last poses seen (missing keypoints (0, 0, 0)), their frames, the velocity and size"
@@ -63,9 +63,10 @@ class Track:
     past_frames:np.ndarray = field(init=False) # (h,) their frames
     area:float = 0.      # the scale s² for OKS, px²: the largest keypoint-box area seen lately
     confirmed:bool = True # seen in two frames in a row (or the tracker's first frame): only confirmed tracks give IDs
+    seen:int = field(init=False) # the last frame a person was matched to it (`frame` stays behind while the track holds)
 
     def __post_init__(self):
-        self.past, self.past_frames = self.keypoints[None], np.array([self.frame])
+        self.past, self.past_frames, self.seen = self.keypoints[None], np.array([self.frame]), self.frame
         self.area = float(pose_boxes(self.keypoints[None])[0, 2:].prod())
 
 # %% ../nbs/03e_track.ipynb #b9e45354
@@ -94,7 +95,7 @@ def masked_median(d:np.ndarray, # (M, D, 2) values
     s, n, m = np.sort(np.where(ok[..., None], d, np.inf), 1), ok.sum(1), np.arange(len(d))
     return (s[m, np.maximum(n - 1, 0) // 2] + s[m, np.minimum(n // 2, d.shape[1] - 1)]) / 2
 
-# %% ../nbs/03e_track.ipynb #1ef701cd
+# %% ../nbs/03e_track.ipynb #ae960606
 def see_all(tracks:list, # the tracks matched in this frame
             kps:np.ndarray, # (M, D, 3) the pose each was matched to
             frame:int, # this frame
@@ -107,7 +108,7 @@ def see_all(tracks:list, # the tracks matched in this frame
     areas = pose_boxes(kps)[:, 2:].prod(1)
     for t, k, vi, has, a in zip(tracks, kps, v, both.any(1), areas):
         if has: t.velocity = 0.3 * vi + 0.7 * t.velocity
-        t.keypoints, t.frame, t.area = k, frame, max(0.9 * t.area, a)
+        t.keypoints, t.frame, t.seen, t.area = k, frame, frame, max(0.9 * t.area, a)
         t.past, t.past_frames = np.concatenate([k[None], t.past[:keep - 1]]), np.concatenate([[frame], t.past_frames[:keep - 1]])
 
 @patch
@@ -148,13 +149,32 @@ def assign(sim:np.ndarray, # (T, P) similarity
     rows, cols = linear_sum_assignment(np.where(sim >= least, sim, 0.), maximize=True)
     return [(i, j) for i, j in zip(rows, cols) if sim[i, j] >= least]
 
-# %% ../nbs/03e_track.ipynb #18d6866f
+# %% ../nbs/03e_track.ipynb #0815ab94
+@patch
+def _held(self:Tracker, tracks:list, sim:np.ndarray, pairs:list, frame:int) -> np.ndarray:
+    "Which matched `pairs` (track row, person column of `sim`) are ambiguous, their tracks holding their memory"
+    c = self.cfg
+    if not pairs: return np.zeros(0, bool)
+    r, p = map(np.array, zip(*pairs))
+    s = sim[r, p]
+    rival = np.maximum(np.where(np.arange(len(sim))[:, None] == r, -1., sim[:, p]).max(0),   # another track for the person
+                       np.where(np.arange(sim.shape[1]) == p[:, None], -1., sim[r]).max(1)) # another person for the track
+    conf = [t for t in self.tracks if t.confirmed]
+    iou = box_iou(pose_boxes(predict_all([tracks[i] for i in r], frame)[:, 0]), pose_boxes(predict_all(conf, frame)[:, 0]) if conf else np.zeros((0, 4)))
+    iou[np.array([[tracks[i] is t for t in conf] for i in r], bool).reshape(iou.shape)] = 0 # not itself
+    full = np.array([len(tracks[i].past) >= c.track_history and frame - tracks[i].frame <= c.track_hold_frames for i in r])
+    return (rival >= s - c.track_hold_margin) & (iou.max(1, initial=0) >= c.track_hold_iou) & full
+
+# %% ../nbs/03e_track.ipynb #6cc0634d
 @patch
 def _pass(self:Tracker, tracks:list, people:list, which:list, frame:int) -> dict:
     "Person index → track for the people `which` of `people` matched to `tracks`; the tracks continue"
     cand = [people[i] for i in which]
-    pairs = assign(self.similarity(tracks, cand, frame), self.cfg.track_min_similarity)
-    if pairs: see_all([tracks[r] for r, _ in pairs], np.stack([cand[c].keypoints for _, c in pairs]).astype(np.float64), frame, self.cfg.track_history)
+    sim = self.similarity(tracks, cand, frame)
+    pairs = assign(sim, self.cfg.track_min_similarity)
+    sure = [pr for pr, held in zip(pairs, self._held(tracks, sim, pairs, frame)) if not held]
+    if sure: see_all([tracks[r] for r, _ in sure], np.stack([cand[c].keypoints for _, c in sure]).astype(np.float64), frame, self.cfg.track_history)
+    for r, _ in pairs: tracks[r].seen = frame
     return {which[c]: tracks[r] for r, c in pairs}
 
 # %% ../nbs/03e_track.ipynb #49f4d179
@@ -179,20 +199,20 @@ def _start(self:Tracker, people:list, which:list, frame:int) -> dict:
     self.tracks += got.values()
     return got
 
-# %% ../nbs/03e_track.ipynb #20bb65ff
+# %% ../nbs/03e_track.ipynb #0f38e84a
 @patch
 def update(self:Tracker, people:list, # this frame's `Person`s of the tracker's skeleton
            frame:int, # the frame's index, increasing from call to call
           ) -> list:
     "The people of this frame that belong to a confirmed track, in their given order, each with its `track_id`"
     c = self.cfg
-    self.tracks = [t for t in self.tracks if frame - t.frame - 1 <= (c.track_max_age if t.confirmed else 0)]
+    self.tracks = [t for t in self.tracks if frame - t.seen - 1 <= (c.track_max_age if t.confirmed else 0)]
     high = [i for i, p in enumerate(people) if p.score >= c.track_high_score]
     low = [i for i, p in enumerate(people) if c.track_low_score <= p.score < c.track_high_score]
     confirmed = [t for t in self.tracks if t.confirmed]
     got = self._pass(confirmed, people, high, frame)
     taken = {id(t) for t in got.values()}
-    got.update(self._pass([t for t in confirmed if id(t) not in taken and t.frame == self.last_frame], people, low, frame))
+    got.update(self._pass([t for t in confirmed if id(t) not in taken and t.seen == self.last_frame], people, low, frame))
     new = self._pass([t for t in self.tracks if not t.confirmed], people, [i for i in high if i not in got], frame)
     for t in new.values(): t.confirmed, t.track_id, self.next_id = True, self.next_id, self.next_id + 1
     got.update(new)
@@ -231,21 +251,34 @@ class Smoother:
         self.state = {t: s for t, s in self.state.items() if frame - s[3] - 1 <= self.cfg.track_max_age}
         return [p if p.track_id is None else self._smooth(p, frame) for p in people]
 
-# %% ../nbs/03e_track.ipynb #9180ccee
+# %% ../nbs/03e_track.ipynb #c3ade12a
 def with_keypoints(p:Person, k:np.ndarray) -> Person:
     "`p` with keypoints `k` (and the box around them)"
     k = np.asarray(k, np.float32)
     return dataclasses.replace(p, keypoints=k, box=keypoint_box(k))
 
+def jumps(x:np.ndarray, # (D, 2) this frame's positions
+          prev:np.ndarray, # (D, 2) last filtered positions
+          kps:np.ndarray, # (D, 3) the person's keypoints (their box gives the size)
+          jump:float, # how far, × the person's size, counts as a jump (0: never)
+         ) -> np.ndarray:
+    "(D,) which keypoints moved more than `jump` × the person's size (√ of their keypoint box's area) since `prev`"
+    size = np.sqrt(max(pose_boxes(kps[None].astype(np.float64))[0, 2:].prod(), 1.))
+    return np.linalg.norm(x - prev, axis=-1) > jump * size if jump else np.zeros(len(x), bool)
+
 @patch
 def _smooth(self:Smoother, p:Person, frame:int) -> Person:
     "`p` smoothed by its track's filters, which move on to `frame`"
     x, found = p.keypoints[:, :2].astype(np.float64), p.keypoints[:, 2] > 0
-    prev, dprev, was, last = self.state.get(p.track_id, (x, np.zeros_like(x), np.zeros_like(found), frame - 1))
-    go = (found & was)[:, None]
+    none = np.zeros_like(found)
+    prev, dprev, was, last, held = self.state.get(p.track_id, (x, np.zeros_like(x), none, frame - 1, none))
+    go = found & was
+    far = go & jumps(x, prev, p.keypoints, self.cfg.smooth_jump)
+    hold, restart = far & ~held, (far & held) | ~go # a jump is held one frame; still there, the filter restarts
     xs, dx = one_euro_step(x, prev, dprev, max(frame - last, 1) / self.fps, self.cfg.smooth_min_cutoff, self.cfg.smooth_beta)
-    xs, dx = np.where(go, xs, x), np.where(go, dx, 0.)
-    self.state[p.track_id] = (xs, dx, found, frame)
+    xs, dx = np.where(hold[:, None], prev, xs), np.where(hold[:, None], dprev, dx)
+    xs, dx = np.where(restart[:, None], x, xs), np.where(restart[:, None], 0., dx)
+    self.state[p.track_id] = (xs, dx, found, frame, hold)
     k = p.keypoints.copy(); k[:, :2] = np.where(found[:, None], xs, 0.)
     return with_keypoints(p, k)
 
