@@ -515,7 +515,7 @@ def _unwritten(out:Path, bar:Progress|None) -> str:
     done = f'{bar.n} of {bar.total} images were done; ' if bar else ''
     return f"{out} {'left as it was' if out.exists() else 'not written'} ({done}a store is written whole or not at all)"
 
-# %% ../nbs/02_data.ipynb #879489c1
+# %% ../nbs/02_data.ipynb #c4945045
 def prepare_store(ann_file, # COCO person-keypoint JSON
                   image_dir, # folder the JSON's `file_name`s are relative to
                   out_path, # the store to write (`.h5`); replaced if it exists
@@ -526,6 +526,7 @@ def prepare_store(ann_file, # COCO person-keypoint JSON
                   callback=None, # called as `callback(i, n)` after each image
                   quiet:bool=False, # count problems without printing their lines
                   cfg:Config=CFG, # main persons and `store_image_size` (`CocoSource`); recorded in the store
+                  show_skeleton:bool=False, # print the skeleton the store will hold (`Skeleton.summary`) before building it
                  ) -> StoreReport:
     "Build an HDF5 training store from a COCO person-keypoint JSON and its images"
     if image_format not in ('raw', 'file'): raise BadInput(f"image_format must be 'raw' or 'file', not {image_format!r}")
@@ -534,6 +535,7 @@ def prepare_store(ann_file, # COCO person-keypoint JSON
         bar = None
         try:
             src = CocoSource(ann_file, image_dir, limit=limit, cfg=cfg, quiet=quiet)
+            if show_skeleton: print(src.skeleton.summary(), flush=True)
             with Progress(len(src.images), out.name, 'image', show=progress) as bar:
                 rows = _build_store(src, out, image_format, mask_compression, bar, callback)
         except Stopped as e: e.kept = _unwritten(out, bar); raise
@@ -661,7 +663,7 @@ def open_source(path, # a store written by `prepare_store`, a COCO keypoint JSON
     except BadInput: raise
     except (ValueError, OSError) as e: raise BadInput(str(e) if str(path) in str(e) else f'{path}: {e}') from None
 
-# %% ../nbs/02_data.ipynb #e0c2f437
+# %% ../nbs/02_data.ipynb #afa6ec0f
 @call_parse
 @one_line_errors
 def prepare_cli(ann:Annotated[str, dict(required=True)]=None, # COCO person-keypoint JSON
@@ -671,6 +673,6 @@ def prepare_cli(ann:Annotated[str, dict(required=True)]=None, # COCO person-keyp
                 image_format:Annotated[str, dict(choices=['raw', 'file'])]='raw', # 'raw' (fast reads, ~0.9 MB/image) or 'file' (JPEG bytes, ~0.2 MB/image)
                 quiet:Flag=False): # no progress bar
     "Build a simplepose training store from a COCO person-keypoint JSON and its images"
-    report = prepare_store(ann, images, out, limit=limit, image_format=image_format, progress=not quiet)
+    report = prepare_store(ann, images, out, limit=limit, image_format=image_format, progress=not quiet, show_skeleton=True)
     print(report)
     if report.exit_code: sys.exit(report.exit_code)

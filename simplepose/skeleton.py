@@ -14,7 +14,7 @@ from .contract import BadInput
 
 # %% auto #0
 __all__ = ['VIS_OCCLUDED', 'VIS_VISIBLE', 'VIS_UNLABELLED', 'DEFAULT_SIGMA', 'COCO', 'CROWDPOSE', 'SKELETONS', 'side_of',
-           'mirror_name', 'sigma_for', 'check_sigmas', 'Skeleton', 'built_in']
+           'mirror_name', 'normal_name', 'sigma_for', 'check_sigmas', 'Skeleton', 'built_in']
 
 # %% ../nbs/00b_skeleton.ipynb #4af11f40
 VIS_OCCLUDED, VIS_VISIBLE, VIS_UNLABELLED = 0, 1, 2
@@ -39,7 +39,14 @@ def mirror_name(name:str) -> str:
     pattern = _SIDE_WORD if _SIDE_WORD.search(name) else _SIDE_LETTER
     return pattern.sub(lambda m: _swap_case(_OTHER[m.group(0).lower()], m.group(0)), name)
 
-# %% ../nbs/00b_skeleton.ipynb #be5f3cb3
+# %% ../nbs/00b_skeleton.ipynb #2ae2a1d4
+def normal_name(name:str) -> str:
+    "`name` as lower-case words joined by `_`, its side (if any) spelled as a leading `left_` or `right_`"
+    n = re.sub(r'[\s\-.]+', '_', re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', name.strip())).lower().strip('_')
+    n = re.sub(r'^(l|left)_(?=.)', 'left_', re.sub(r'^(r|right)_(?=.)', 'right_', n))
+    return re.sub(r'^(.+)_(l|left)$', r'left_\1', re.sub(r'^(.+)_(r|right)$', r'right_\1', n))
+
+# %% ../nbs/00b_skeleton.ipynb #71443b68
 DEFAULT_SIGMA = 0.07
 _TABLE_SIGMAS = dict(nose=.026, left_eye=.025, right_eye=.025, left_ear=.035, right_ear=.035, left_shoulder=.079, right_shoulder=.079,
                      left_elbow=.072, right_elbow=.072, left_wrist=.062, right_wrist=.062, left_hip=.107, right_hip=.107,
@@ -48,9 +55,7 @@ _SIGMA_ALIASES = dict(top_head='head', head_top='head', headtop='head')
 
 def sigma_for(name:str, default=DEFAULT_SIGMA) -> float:
     "The OKS sigma of keypoint `name`: COCO's or CrowdPose's for a name they use (spelled `l_knee`, `Left Knee`, …), else `default`"
-    n = re.sub(r'[\s\-.]+', '_', re.sub(r'(?<=[a-z])(?=[A-Z])', '_', name.strip())).lower()
-    n = re.sub(r'^l_', 'left_', re.sub(r'^r_', 'right_', n))
-    n = re.sub(r'^(.*)_(l|left)$', r'left_\1', re.sub(r'^(.*)_(r|right)$', r'right_\1', n))
+    n = normal_name(name)
     return _TABLE_SIGMAS.get(_SIGMA_ALIASES.get(n, n), default)
 
 # %% ../nbs/00b_skeleton.ipynb #afc0c064
@@ -113,15 +118,25 @@ def _check_names(s:Skeleton):
     if s.sigmas is not None and len(s.sigmas) != len(dataset):
         raise BadInput(f'{where}: {len(s.sigmas)} sigmas for {len(dataset)} dataset keypoints')
 
-# %% ../nbs/00b_skeleton.ipynb #a2b0d20d
+# %% ../nbs/00b_skeleton.ipynb #a15e5a00
+def _name_flips(s:Skeleton) -> list:
+    "The `(left, right)` pairs of `s`'s keypoints that are each other's mirror image by name; `BadInput` naming sided keypoints without one"
+    norm = {normal_name(n): n for n in s.keypoints}
+    mirror = {n: norm.get(mirror_name(normal_name(n))) for n in s.keypoints if side_of(n)}
+    if lone := [n for n, m in mirror.items() if m is None]:
+        raise BadInput(f'skeleton {s.name!r}: {", ".join(lone)} name{"s" if len(lone) == 1 else ""} a side but '
+                       f'{"has" if len(lone) == 1 else "have"} no mirror image among its keypoints ({", ".join(mirror_name(normal_name(n)) for n in lone)}): '
+                       'a mirrored image could not swap them; add the other side, or rename them')
+    return [(n, m) for n, m in mirror.items() if side_of(n) == 1]
+
+# %% ../nbs/00b_skeleton.ipynb #a79a7f4c
 @patch
 def _fill_defaults(self:Skeleton):
     "Set the fields left at None by their documented rules"
     derived = {n for n, _ in self.derived}
     put = lambda k, v: object.__setattr__(self, k, _tuples(v))
     if self.dataset_keypoints is None: put('dataset_keypoints', [n for n in self.keypoints if n not in derived])
-    if self.flip is None:
-        put('flip', [(n, mirror_name(n)) for n in self.keypoints if side_of(n) == 1 and mirror_name(n) in self.keypoints])
+    if self.flip is None: put('flip', _name_flips(self))
     if self.sigmas is None: put('sigmas', [sigma_for(n) for n in self.dataset_keypoints])
     put('sigmas', [float(x) for x in self.sigmas])
     if self.draw_limbs is None: put('draw_limbs', tuple(range(len(self.limbs))))
@@ -335,3 +350,16 @@ def check_same(self:Skeleton, other:Skeleton, where:str) -> Skeleton:
     "`other` when it is this skeleton's layout; `BadInput` naming `where` and both skeletons otherwise"
     if other != self: raise BadInput(f'{where}: made for the skeleton {other.name!r} ({other.n_keypoints} keypoints, {other.n_limbs} limbs), not {self.name!r} ({self.n_keypoints} keypoints, {self.n_limbs} limbs)')
     return other
+
+# %% ../nbs/00b_skeleton.ipynb #7b215f4d
+@patch
+def summary(self:Skeleton) -> str:
+    "A few lines: keypoints, limbs in channel order, flip pairs, sigmas and where they came from"
+    named = [sigma_for(n) for n in self.dataset_keypoints]
+    unknown = [n for n in self.dataset_keypoints if sigma_for(n, None) is None]
+    whence = ('from the names' + (f' ({", ".join(unknown)}: default {DEFAULT_SIGMA})' if unknown else '')) if np.allclose(self.sigmas, named) else 'given'
+    derived = ''.join(f'; {n} = mean of {", ".join(src)}' for n, src in self.derived)
+    return '\n'.join([f'skeleton {self.name}: {self.n_keypoints} keypoints ({", ".join(self.keypoints)}){derived}',
+                      f'  {self.n_limbs} limbs: ' + ', '.join(f'{a}-{b}' for a, b in self.limbs),
+                      '  flips: ' + (', '.join(f'{a}<->{b}' for a, b in self.flip) or 'none'),
+                      f'  sigmas {whence}: ' + ', '.join(f'{v:g}' for v in self.sigmas)])

@@ -14,13 +14,24 @@ def test_skeletons_quick(tmp_path):
     assert 'Traceback' not in r.stderr, r.stderr[-3000:]
 
 
+def test_finetune_quick(tmp_path):
+    "bench/finetune.py --quick: scratch and fine-tuned (carried over from a tiny COCO network) runs on both layouts, the lines' form"
+    r = subprocess.run([sys.executable, ROOT/'bench'/'finetune.py', '--quick', '--out', str(tmp_path)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
+    names = re.findall(r'^finetune: skeleton=(\S+) scratch_AP=[\d.]+ finetuned_AP=[\d.]+ minutes=[\d.]+$', r.stdout, re.M)
+    assert names == ['crowdpose', 'body13'], r.stdout
+    assert re.search(r'^carried 12 of 13 keypoints, 8 of 13 limbs, \d+ of \d+ tensors from ', r.stderr, re.M), r.stderr[-3000:]
+
+
 def test_backends_quick():
     "bench/backends.py --quick: every backend installed here on a tiny network, the accuracy path on a tiny synthetic set"
     r = subprocess.run([sys.executable, ROOT/'bench'/'backends.py', '--quick'], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     last = r.stdout.strip().splitlines()[-1]
     num = r'(?:\d+\.\d+|nan)'
-    assert re.fullmatch(rf'backends: eager_s={num} best=[a-z0-9-]+ best_s={num} speedup={num} ap_drop=-?{num}', last), r.stdout[-3000:]
+    assert re.fullmatch(rf'backends: eager_s={num} best=[a-z0-9-]+ best_s={num} speedup={num} ap_drop=-?{num} '
+                        rf'int8_s={num} int8_speedup={num} int8_ap_drop=-?{num}', last), r.stdout[-3000:]
     assert 'Traceback' not in r.stderr, r.stderr[-3000:]
 
 
@@ -48,12 +59,13 @@ def test_gpu_dry():
 
 
 def test_contention_quick():
-    "bench/contention.py --quick: one alone / beside-a-busy-process round of training and inference, the last line's form"
+    "bench/contention.py --quick: the three cases (default, passive, one thread) in their own processes, training and predict, the lines' form"
     r = subprocess.run([sys.executable, ROOT/'bench'/'contention.py', '--quick'], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
     last = r.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r'contention: train_slowdown=\d+\.\d+ infer_slowdown=\d+\.\d+', last), r.stdout[-3000:]
-    assert re.search(r'^policy: threads=\d+ cpu_budget=\d+ ', r.stdout, re.M), r.stdout[-3000:]
+    assert re.fullmatch(r'threads: train_min=\d+\.\d+ predict_min=\d+\.\d+', last), r.stdout[-3000:]
+    assert re.search(r'^policy: cpu_budget=\d+ ', r.stdout, re.M), r.stdout[-3000:]
+    assert len(re.findall(r'^k=0 (?:train|predict): default=[\d.]+ passive=[\d.]+ one=[\d.]+ .* default/best=[\d.]+$', r.stdout, re.M)) == 2, r.stdout
 
 def test_memorize_quick():
     "bench/memorize.py on the CrowdPose sample, tiny: the exact-view trainer, CrowdPose's skeleton and metric, the final line's form"

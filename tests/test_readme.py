@@ -6,13 +6,17 @@ user has:
 - the published weights (`simplepose-coco`) come from a loopback server through `SIMPLEPOSE_WEIGHTS_MIRROR`: the full
   network in the published layout (random values), so the download, the check, the conversion and the cache are real;
 - `my_photos/`, `my_video.mp4` (the README's placeholders) and `coco/` (what the README's `curl`/`unzip` lines fetch)
-  are made from the four COCO photos and annotations in `testdata/mmpose/coco`.
+  are made from the four COCO photos and annotations in `testdata/mmpose/coco`;
+- `_quickstart/weights.safetensors` (what `make quickstart` writes) is the quickstart's compact network with random
+  values, saved with its configuration as the quickstart saves it.
 
 Lines that take long with the full network on a CPU (`HEAVY`) run only with `SIMPLEPOSE_README_ALL=1`;
 `SIMPLEPOSE_README_TRANSCRIPT=file` writes every line run, its exit code and its output to `file`."""
 import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 import cv2, pytest
+from simplepose.model import IMHN, save_safetensors
+from simplepose.quickstart import QUICKSTART
 
 ROOT = Path(__file__).parent.parent
 COCO4 = ROOT/'testdata'/'mmpose'/'coco'
@@ -74,6 +78,8 @@ def sandbox(tmp:Path) -> Path:
         for p in photos: shutil.copy(p, tmp/'coco'/split)
     (tmp/'coco'/'annotations').mkdir()
     for split in ('train2017', 'val2017'): (tmp/'coco'/'annotations'/f'person_keypoints_{split}.json').write_text(json.dumps(data))
+    (tmp/'_quickstart').mkdir()
+    save_safetensors(IMHN.of(QUICKSTART), tmp/'_quickstart'/'weights.safetensors', cfg=QUICKSTART)
     return tmp
 
 def run_line(line:str, cwd:Path, env:dict) -> subprocess.CompletedProcess:
