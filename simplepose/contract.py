@@ -14,8 +14,9 @@ from typing import Annotated
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['SAID', 'Flag', 'BadInput', 'one_line', 'say', 'Stopped', 'stop_signals', 'stoppable', 'error_line', 'one_line_errors',
-           'Tally', 'hms', 'Progress', 'cuda_or_note', 'cgroup_cpus', 'cpu_budget', 'set_thread_policy']
+__all__ = ['BETWEEN_ITEMS', 'SAID', 'Flag', 'BadInput', 'one_line', 'say', 'Stopped', 'stop_signals', 'stoppable', 'error_line',
+           'one_line_errors', 'Tally', 'hms', 'Progress', 'cuda_or_note', 'cgroup_cpus', 'cpu_budget', 'CpuLoad',
+           'free_threads', 'FollowLoad', 'set_thread_policy']
 
 # %% ../nbs/00_contract.ipynb #a36f2d2d
 class BadInput(ValueError):
@@ -61,13 +62,16 @@ def stop_signals():
         for s, h in old.items(): signal.signal(s, h)
         _STOP['asked'] = None
 
-# %% ../nbs/00_contract.ipynb #61a67369
+# %% ../nbs/00_contract.ipynb #d4a58f39
+BETWEEN_ITEMS = {} # name → function run between two items of every `stoppable` loop (the thread policy's load check)
+
 def stoppable(items):
     "Yield `items`; a stop signal during an item stops the loop (`Stopped`) once that item is done"
     _STOP['holding'] += 1
     try:
         for x in items:
             yield x
+            for f in list(BETWEEN_ITEMS.values()): f()
             if (s := _STOP['asked']) is not None: _STOP['asked'] = None; raise Stopped(s)
     finally: _STOP['holding'] -= 1
 
@@ -246,16 +250,71 @@ def cpu_budget(root='/sys/fs/cgroup', proc_cgroup='/proc/self/cgroup', # as in `
     q = cgroup_cpus(root, proc_cgroup)
     return max(1, min(n, math.ceil(q)) if q else n)
 
-# %% ../nbs/00_contract.ipynb #de8b3419
+# %% ../nbs/00_contract.ipynb #ace2c8d9
+_TICK = os.sysconf('SC_CLK_TCK') if hasattr(os, 'sysconf') else 100 # clock ticks per second of /proc's counters
+
+def _cpu_ticks(stat:Path, own:Path, cpus:set) -> tuple|None:
+    "Busy ticks of the CPUs `cpus` (steal included; idle and iowait not) and of this process, or None without /proc"
+    try: lines, mine = stat.read_text().splitlines(), own.read_text().rsplit(')', 1)[1].split()
+    except (OSError, IndexError): return None
+    busy = 0
+    for f in map(str.split, lines):
+        if f and re.fullmatch(r'cpu\d+', f[0]) and int(f[0][3:]) in cpus: busy += sum(map(int, f[1:9])) - int(f[4]) - int(f[5])
+    return busy, int(mine[11]) + int(mine[12])
+
+class CpuLoad:
+    "Cores that other processes kept busy since the last look, from /proc's counters"
+    def __init__(self, stat='/proc/stat', # the machine's CPU counters
+                 own='/proc/self/stat', # this process's (all its threads)
+                 cpus=None, # the CPUs to watch; default: the affinity mask's
+                 clock=time.monotonic):
+        self.stat, self.own, self.clock = Path(stat), Path(own), clock
+        self.cpus = set(cpus if cpus is not None else os.sched_getaffinity(0) if hasattr(os, 'sched_getaffinity') else range(os.cpu_count() or 1))
+        self.last = self.clock(), _cpu_ticks(self.stat, self.own, self.cpus)
+
+    def others(self) -> float|None:
+        "Cores busy with other work since the last call (or since creation); None where /proc is missing"
+        (t0, a), (t1, b) = self.last, (self.clock(), _cpu_ticks(self.stat, self.own, self.cpus))
+        self.last = t1, b
+        if a is None or b is None or t1 <= t0: return None
+        return max(0., (b[0] - a[0] - (b[1] - a[1])) / _TICK / (t1 - t0))
+
+# %% ../nbs/00_contract.ipynb #479fb405
+def free_threads(budget:int, # the threads this process may run (`cpu_budget`, or its share of it)
+                 others:float|None, # cores other work keeps busy on the CPUs it may use (`CpuLoad.others`); None: unknown
+                 cpus:int=None, # the CPUs it may use; default: `budget`
+                ) -> int:
+    "Threads to run: the CPUs others leave free (rounded), at most `budget` and at least 1; the whole budget when the load is unknown"
+    return budget if others is None else max(1, min(budget, (cpus or budget) - math.floor(others + 0.5)))
+
+# %% ../nbs/00_contract.ipynb #a21ebc1a
+class FollowLoad:
+    "Keep torch's thread count at the free share (`free_threads`) of `budget` cores, looking at most every `every` seconds"
+    def __init__(self, budget:int, every:float=0.5, load:CpuLoad=None):
+        self.budget, self.every, self.load, self.next = budget, every, load or CpuLoad(), time.monotonic() + every
+
+    def __call__(self):
+        if time.monotonic() < self.next: return
+        import torch
+        self.next = time.monotonic() + self.every
+        if (n := free_threads(self.budget, self.load.others(), len(self.load.cpus))) != torch.get_num_threads(): torch.set_num_threads(n)
+
+# %% ../nbs/00_contract.ipynb #e353487c
 def _env_int(name:str) -> int|None:
     "The positive integer that environment variable `name` starts with (`OMP_NUM_THREADS=4,2` → 4), or None"
     m = re.match(r'\s*(\d+)', os.environ.get(name, ''))
     return int(m[1]) or None if m else None
 
-def set_thread_policy(threads:int=0, # torch CPU threads; 0: `$OMP_NUM_THREADS` when set, else `cpu_budget()` per local process
+def set_thread_policy(threads:int=0, # torch CPU threads, fixed; 0: `$OMP_NUM_THREADS` when set, else the free share of the budget
+                      probe:float=0.1, # seconds spent measuring the load before choosing (0: start with the whole budget)
                      ) -> int:
     "Set torch's CPU thread count the way every command does at its start, and return it"
     import torch
-    n = threads or _env_int('OMP_NUM_THREADS') or max(cpu_budget() // (_env_int('LOCAL_WORLD_SIZE') or 1), 1)
+    BETWEEN_ITEMS.pop('threads', None)
+    if n := threads or _env_int('OMP_NUM_THREADS'): torch.set_num_threads(n); return n
+    budget = max(cpu_budget() // (_env_int('LOCAL_WORLD_SIZE') or 1), 1)
+    follow = BETWEEN_ITEMS['threads'] = FollowLoad(budget)
+    if probe: time.sleep(probe)
+    n = free_threads(budget, follow.load.others(), len(follow.load.cpus)) if probe else budget
     torch.set_num_threads(n)
     return n

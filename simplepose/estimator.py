@@ -48,7 +48,7 @@ def model_skeleton(model:nn.Module, # a network, perhaps carrying `skeleton` (an
                        f'({sk.n_limbs} limbs, {sk.n_keypoints} keypoints, 2 more); give the skeleton it was trained on')
     return sk
 
-# %% ../nbs/09_estimator.ipynb #d4a35cba
+# %% ../nbs/09_estimator.ipynb #265d77d4
 class PoseEstimator:
     "Find people and their keypoints (the skeleton the network was trained on; COCO's 17 by default) in images with an IMHN"
     def __init__(self,
@@ -63,7 +63,7 @@ class PoseEstimator:
         if (weights is None) == (model is None): raise ValueError('give either `weights` (a checkpoint file) or `model`')
         if weights is not None: weights = resolve_weights(weights)
         self.device = resolve_device(device)
-        name = resolve_backend(backend, precision, self.device, from_file=model is None)
+        name = resolve_backend(backend, precision, self.device, from_file=model is None, weights=weights)
         self.precision, self.weights = BACKENDS[name].precision, weights
         self.model = (load_checkpoint(weights, skeleton=skeleton) if model is None else check_finite(model)).to(self.device).eval()
         self.skeleton = model_skeleton(self.model, skeleton, str(weights) if weights is not None else 'model')
