@@ -32,7 +32,7 @@ quickstart: $(STAMP)
 # generated bad-input corpus (tests/test_contract.py, tools/badinputs.py), the docs site and its links, export and
 # README in sync. SIMPLEPOSE_DATA=<folder holding coco-mini> (or ../shared/data beside the clone) adds the real-data checks.
 test: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load --durations=15 tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1 --durations=25 tests
 
 # make docs: runs a copy of the notebooks, then renders _docs/ (DOCS_ARGS=--no-exec: pages without outputs).
 docs: $(STAMP)

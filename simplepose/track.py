@@ -15,8 +15,9 @@ from .config import CFG, Config
 from .codec import Person, keypoint_box
 
 # %% auto #0
-__all__ = ['pose_boxes', 'box_iou', 'pose_oks', 'Track', 'predict_all', 'masked_median', 'see_all', 'Tracker', 'assign',
-           'is_fragment', 'one_euro_step', 'Smoother', 'with_keypoints', 'jumps', 'savgol_runs', 'smooth_offline']
+__all__ = ['pose_boxes', 'box_iou', 'pose_oks', 'Track', 'predict_all', 'predict_boxes', 'masked_median', 'see_all', 'Tracker',
+           'assign', 'is_fragment', 'one_euro_step', 'Smoother', 'with_keypoints', 'jumps', 'savgol_runs',
+           'smooth_offline']
 
 # %% ../nbs/03e_track.ipynb #6f44d4b9
 def pose_boxes(kps:np.ndarray, # (N, D, 3) keypoints x, y, score; score 0 means missing
@@ -49,7 +50,7 @@ def pose_oks(a:np.ndarray, # (T, D, 3) keypoints x, y, score (0: missing)
     e = np.exp((dx * dx + dy * dy) * (-1 / (2 * np.maximum(areas, 1.)[:, None] * (2 * sigmas) ** 2))[:, None])
     return (e * both).sum(-1) / np.maximum(both.sum(-1), 1)
 
-# %% ../nbs/03e_track.ipynb #5ba745a0
+# %% ../nbs/03e_track.ipynb #ce2a6a9d
 @dataclass
 class Track:
     "One person through frames: the last poses seen (missing keypoints (0, 0, 0)), their frames, the velocity and size"
@@ -59,15 +60,17 @@ class Track:
     velocity:np.ndarray = field(default_factory=lambda: np.zeros(2)) # px per frame, smoothed over the last poses
     past:np.ndarray = field(init=False) # (h, D, 3) the last poses seen, the latest first
     past_frames:np.ndarray = field(init=False) # (h,) their frames
+    past_boxes:np.ndarray = field(init=False) # (h, 4) the boxes of those poses (`pose_boxes`)
     area:float = 0.      # the scale s² for OKS, px²: the largest keypoint-box area seen lately
     confirmed:bool = True # seen in two frames in a row (or the tracker's first frame): only confirmed tracks give IDs
     seen:int = field(init=False) # the last frame a person was matched to it (`frame` stays behind while the track holds)
 
     def __post_init__(self):
         self.past, self.past_frames, self.seen = self.keypoints[None], np.array([self.frame]), self.frame
-        self.area = float(pose_boxes(self.keypoints[None])[0, 2:].prod())
+        self.past_boxes = pose_boxes(self.keypoints[None])
+        self.area = float(self.past_boxes[0, 2:].prod())
 
-# %% ../nbs/03e_track.ipynb #b9e45354
+# %% ../nbs/03e_track.ipynb #abb97ea6
 def predict_all(tracks:list, # `Track`s
                 frame:int, # the frame to predict
                 n:int=1, # how many of each track's last poses
@@ -85,6 +88,17 @@ def predict(self:Track, frame:int, n:int=1) -> np.ndarray:
     "(n, D, 3) the last `n` poses moved on to `frame` at the velocity; missing keypoints stay missing"
     return predict_all([self], frame, n)[0]
 
+def predict_boxes(tracks:list, # `Track`s
+                  frame:int, # the frame to predict
+                  n:int=1, # how many of each track's last poses
+                 ) -> np.ndarray:
+    "(T, n, 4) the boxes of `predict_all`'s poses: each remembered pose's box moved on at the velocity (zeros where a track remembers fewer)"
+    out, ago = np.zeros((len(tracks), n, 4)), np.zeros((len(tracks), n))
+    for i, t in enumerate(tracks):
+        out[i, :len(t.past)], ago[i, :len(t.past)] = t.past_boxes[:n], frame - t.past_frames[:n]
+    out[..., :2] += np.stack([t.velocity for t in tracks])[:, None] * ago[..., None]
+    return out
+
 # %% ../nbs/03e_track.ipynb #8ee99179
 def masked_median(d:np.ndarray, # (M, D, 2) values
                   ok:np.ndarray, # (M, D) which of them count
@@ -93,7 +107,7 @@ def masked_median(d:np.ndarray, # (M, D, 2) values
     s, n, m = np.sort(np.where(ok[..., None], d, np.inf), 1), ok.sum(1), np.arange(len(d))
     return (s[m, np.maximum(n - 1, 0) // 2] + s[m, np.minimum(n // 2, d.shape[1] - 1)]) / 2
 
-# %% ../nbs/03e_track.ipynb #ae960606
+# %% ../nbs/03e_track.ipynb #6d8e2f14
 def see_all(tracks:list, # the tracks matched in this frame
             kps:np.ndarray, # (M, D, 3) the pose each was matched to
             frame:int, # this frame
@@ -103,11 +117,12 @@ def see_all(tracks:list, # the tracks matched in this frame
     last = np.stack([t.keypoints for t in tracks])
     both = (kps[..., 2] > 0) & (last[..., 2] > 0)
     v = masked_median(kps[..., :2] - last[..., :2], both) / np.maximum([frame - t.frame for t in tracks], 1)[:, None]
-    areas = pose_boxes(kps)[:, 2:].prod(1)
-    for t, k, vi, has, a in zip(tracks, kps, v, both.any(1), areas):
+    boxes = pose_boxes(kps)
+    for t, k, vi, has, b in zip(tracks, kps, v, both.any(1), boxes):
         if has: t.velocity = 0.3 * vi + 0.7 * t.velocity
-        t.keypoints, t.frame, t.seen, t.area = k, frame, frame, max(0.9 * t.area, a)
+        t.keypoints, t.frame, t.seen, t.area = k, frame, frame, max(0.9 * t.area, b[2] * b[3])
         t.past, t.past_frames = np.concatenate([k[None], t.past[:keep - 1]]), np.concatenate([[frame], t.past_frames[:keep - 1]])
+        t.past_boxes = np.concatenate([b[None], t.past_boxes[:keep - 1]])
 
 @patch
 def see(self:Track, keypoints:np.ndarray, frame:int, keep:int=5):
@@ -126,7 +141,7 @@ class Tracker:
 
     def __repr__(self): return f'Tracker({self.skeleton.name}: {len(self.tracks)} tracks, next id {self.next_id})'
 
-# %% ../nbs/03e_track.ipynb #3c89a41f
+# %% ../nbs/03e_track.ipynb #37e8dcf2
 @patch
 def similarity(self:Tracker, tracks:list, people:list, frame:int) -> np.ndarray:
     "(T, P) similarity of each person to the best of each track's last poses predicted at `frame`"
@@ -136,7 +151,7 @@ def similarity(self:Tracker, tracks:list, people:list, frame:int) -> np.ndarray:
     kps = np.stack([p.keypoints for p in people]).astype(np.float64)
     areas = np.repeat([t.area for t in tracks], n)
     w = self.cfg.track_oks_weight
-    sim = w * pose_oks(pred, kps, self.sigmas, areas) + (1 - w) * box_iou(pose_boxes(pred), pose_boxes(kps))
+    sim = w * pose_oks(pred, kps, self.sigmas, areas) + (1 - w) * box_iou(predict_boxes(tracks, frame, n).reshape(-1, 4), pose_boxes(kps))
     return sim.reshape(len(tracks), n, len(people)).max(1)
 
 def assign(sim:np.ndarray, # (T, P) similarity
@@ -176,7 +191,7 @@ def _pass(self:Tracker, tracks:list, people:list, which:list, frame:int) -> dict
     for r, _ in pairs: tracks[r].seen = frame
     return {which[c]: tracks[r] for r, c in pairs}
 
-# %% ../nbs/03e_track.ipynb #49f4d179
+# %% ../nbs/03e_track.ipynb #6d8fb141
 def is_fragment(person:Person, # a person not matched to any track
                 boxes:np.ndarray, # (T, 4) boxes of the confirmed tracks' predicted poses
                ) -> bool:
@@ -190,7 +205,7 @@ def is_fragment(person:Person, # a person not matched to any track
 def _start(self:Tracker, people:list, which:list, frame:int) -> dict:
     "Person index → a new track for each of the people `which` of `people` that is not a fragment"
     kept = [t for t in self.tracks if t.confirmed] if which else []
-    got, boxes = {}, pose_boxes(predict_all(kept, frame)[:, 0]) if kept else np.zeros((0, 4))
+    got, boxes = {}, predict_boxes(kept, frame)[:, 0] if kept else np.zeros((0, 4))
     for i in (i for i in which if not is_fragment(people[i], boxes)):
         first = self.last_frame is None # new tracks take an ID when confirmed
         got[i] = Track(self.next_id if first else 0, people[i].keypoints.astype(np.float64), frame, confirmed=first)
@@ -198,7 +213,7 @@ def _start(self:Tracker, people:list, which:list, frame:int) -> dict:
     self.tracks += got.values()
     return got
 
-# %% ../nbs/03e_track.ipynb #2a493f42
+# %% ../nbs/03e_track.ipynb #d4b6d896
 @patch
 def update(self:Tracker, people:list, # this frame's `Person`s of the tracker's skeleton
            frame:int, # the frame's index, increasing from call to call
@@ -209,7 +224,7 @@ def update(self:Tracker, people:list, # this frame's `Person`s of the tracker's 
     high = [i for i, p in enumerate(people) if p.score >= c.track_high_score]
     low = [i for i, p in enumerate(people) if c.track_low_score <= p.score < c.track_high_score]
     confirmed = [t for t in self.tracks if t.confirmed]
-    self._boxes = (pose_boxes(predict_all(confirmed, frame)[:, 0]) if confirmed else np.zeros((0, 4)), {id(t): i for i, t in enumerate(confirmed)})
+    self._boxes = (predict_boxes(confirmed, frame)[:, 0] if confirmed else np.zeros((0, 4)), {id(t): i for i, t in enumerate(confirmed)})
     got = self._pass(confirmed, people, high, frame)
     taken = {id(t) for t in got.values()}
     got.update(self._pass([t for t in confirmed if id(t) not in taken and t.seen == self.last_frame], people, low, frame))

@@ -11,11 +11,26 @@ from weights_server import Served, published_layout
 
 ROOT = Path(__file__).parent.parent
 
-_times, _absent = {}, defaultdict(set)
+_times, _absent, _durations = {}, defaultdict(set), {}
+
+# The slowest tests first (measured by `make test` on 2 quiet cores, `pytest --durations`), each handed out alone
+# (`--maxschedchunk 1` in the Makefile): the two workers then end within a short test of each other instead of one
+# of them starting the README's run last. Tests not named here follow in file order.
+SLOW_FIRST = ['test_readme.py::test_readme_as_pasted', 'test_notebooks.py::test_notebook[07a_train]',
+              'test_notebooks.py::test_notebook[09c_predict]', 'test_notebooks.py::test_notebook[11_quickstart]',
+              'test_notebooks.py::test_notebook[05_model]', 'test_notebooks.py::test_notebook[10_eval]',
+              'test_notebooks.py::test_notebook[07_learner]', 'test_notebooks.py::test_notebook[08_backends]',
+              'test_bench.py::test_contention_quick', 'test_docs.py::test_site', 'test_bench.py::test_gpu_dry',
+              'test_docs.py::test_executed_pages_have_pictures', 'test_notebooks.py::test_notebook[09_estimator]']
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda it: rank.get(it.nodeid.split('/')[-1], len(rank)))
 
 def _stem(nodeid:str) -> str: return nodeid.rsplit('[', 1)[-1].rstrip(']')
 
 def pytest_runtest_logreport(report):
+    _durations[report.nodeid] = _durations.get(report.nodeid, 0) + report.duration
     if report.when != 'call': return
     props = dict(report.user_properties)
     if 'runall_seconds' in props: _times[_stem(report.nodeid)] = props['runall_seconds']
@@ -28,6 +43,9 @@ def _dataset(p:str) -> str:
 
 def pytest_terminal_summary(terminalreporter):
     tr = terminalreporter
+    workers = getattr(tr.config.option, 'numprocesses', None) or 1
+    if _durations: tr.write_line(f'tests took {sum(_durations.values()):.0f} s in all (set-up and tear-down included): '
+                                 f'{sum(_durations.values()) / workers:.0f} s per worker when {workers} share them evenly')
     if _times:
         tr.write_line(f'Run All wall time per notebook ({sum(_times.values()):.0f}s in all): '
                       + ', '.join(f'{k} {v:.0f}s' for k, v in sorted(_times.items())))

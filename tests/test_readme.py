@@ -12,7 +12,7 @@ user has:
 
 Lines that take long with the full network on a CPU (`HEAVY`) run only with `SIMPLEPOSE_README_ALL=1`;
 `SIMPLEPOSE_README_TRANSCRIPT=file` writes every line run, its exit code and its output to `file`."""
-import json, os, re, shutil, subprocess, sys
+import json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import cv2, pytest
 from simplepose.model import IMHN, save_safetensors
@@ -89,9 +89,9 @@ def run_line(line:str, cwd:Path, env:dict) -> subprocess.CompletedProcess:
 def run_python(code:str, cwd:Path, env:dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, '-c', code], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
-def log(cmd:str, r):
-    "Append `cmd`, its exit code and its output to the transcript file"
-    with open(TRANSCRIPT, 'a') as f: f.write(f'$ {cmd}\n{r.stdout}{r.stderr}[exit {r.returncode}]\n\n')
+def log(cmd:str, r, secs:float):
+    "Append `cmd`, its exit code, its time and its output to the transcript file"
+    with open(TRANSCRIPT, 'a') as f: f.write(f'$ {cmd}\n{r.stdout}{r.stderr}[exit {r.returncode}, {secs:.1f} s]\n\n')
 
 def test_readme_as_pasted(served, tmp_path):
     box = sandbox(tmp_path)
@@ -101,15 +101,15 @@ def test_readme_as_pasted(served, tmp_path):
     for lang, code in readme_blocks((ROOT/'README.md').read_text()):
         if lang == 'python':
             python.append(code) # state flows down the page: each block runs after the ones above it
-            r = run_python('\n'.join(python), box, env)
+            t = time.perf_counter(); r = run_python('\n'.join(python), box, env)
             assert r.returncode == 0 and 'Traceback' not in r.stderr, f'README python block:\n{code}\n{r.stderr[-3000:]}'
             ran.append(code.splitlines()[0])
-            if TRANSCRIPT: log(code, r)
+            if TRANSCRIPT: log(code, r, time.perf_counter() - t)
             continue
         for line in sh_lines(code):
             if match(line, NOT_HERE) or (match(line, HEAVY) and not ALL): continue
-            r = run_line(line, ROOT if line.startswith('make ') else box, env) # make works on the clone itself
-            if TRANSCRIPT: log(line, r)
+            t = time.perf_counter(); r = run_line(line, ROOT if line.startswith('make ') else box, env) # make works on the clone itself
+            if TRANSCRIPT: log(line, r, time.perf_counter() - t)
             if match(line, HEAVY): continue # run for the transcript: its figures are the issue notes'
             codes = next((c for p, c in EXIT.items() if re.fullmatch(p, line.split('  #')[0].strip())), (0,))
             assert r.returncode in codes and 'Traceback' not in r.stderr, f'{line}\nexit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}'
