@@ -246,7 +246,7 @@ def make_sets(out:Path, a) -> dict:
     "name → annotation file of the held-out clips of each crowd"
     crowds = {'default': CFG.synth_people} if a.quick else {'default': CFG.synth_people, '10 people': (10, 10)}
     return {name: make_synth_video(out/name.replace(' ', '_'), n_videos=a.videos, frames=a.frames, cfg=CFG.replace(synth_people=ppl),
-                                   seed=1, split='bench', size=a.size, fps=a.fps, camera=a.camera)
+                                   seed=a.seed, split='bench', size=a.size, fps=a.fps, camera=a.camera)
             for name, ppl in crowds.items()}
 
 def quickstart_model(a):
@@ -269,6 +269,7 @@ def main(argv=None):
     p.add_argument('--weights', default=None, help='quickstart weights (default _quickstart/weights.safetensors if present)')
     p.add_argument('--pan-frames', type=int, default=30, help='frames of each panned PoseTrack18 clip')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads')
+    p.add_argument('--seed', type=int, default=1, help='random seed of the clips (1: the held-out set the goals are measured on)')
     p.add_argument('--keep', default=None, help='write the clips into this folder instead of a temporary one')
     a = p.parse_args(argv)
     if a.quick: a.videos, a.frames, a.size, a.pan_frames = 2, 30, 128, 5

@@ -19,7 +19,7 @@ _times, _absent, _durations = {}, defaultdict(set), {}
 SLOW_FIRST = ['test_readme.py::test_readme_as_pasted', 'test_notebooks.py::test_notebook[07a_train]',
               'test_notebooks.py::test_notebook[09c_predict]', 'test_notebooks.py::test_notebook[11_quickstart]',
               'test_notebooks.py::test_notebook[05_model]', 'test_notebooks.py::test_notebook[10_eval]',
-              'test_notebooks.py::test_notebook[07_learner]', 'test_notebooks.py::test_notebook[08_backends]',
+              'test_notebooks.py::test_notebook[07_learner]', 'test_notebooks.py::test_notebook[12_finetune]', 'test_notebooks.py::test_notebook[08_backends]',
               'test_bench.py::test_contention_quick', 'test_docs.py::test_site', 'test_bench.py::test_gpu_dry',
               'test_docs.py::test_executed_pages_have_pictures', 'test_notebooks.py::test_notebook[09_estimator]']
 
