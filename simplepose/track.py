@@ -179,10 +179,11 @@ def _held(self:Tracker, tracks:list, sim:np.ndarray, pairs:list, frame:int) -> n
     iou[np.arange(len(mine)), mine] = 0 # not with itself
     return full & (rival >= sim[r, p] - c.track_hold_margin) & (iou.max(1) >= c.track_hold_iou)
 
-# %% ../nbs/03e_track.ipynb #6cc0634d
+# %% ../nbs/03e_track.ipynb #d6e96c37
 @patch
 def _pass(self:Tracker, tracks:list, people:list, which:list, frame:int) -> dict:
     "Person index → track for the people `which` of `people` matched to `tracks`; the tracks continue"
+    if not tracks or not which: return {}
     cand = [people[i] for i in which]
     sim = self.similarity(tracks, cand, frame)
     pairs = assign(sim, self.cfg.track_min_similarity)

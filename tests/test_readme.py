@@ -35,6 +35,8 @@ HEAVY = { # lines run only with SIMPLEPOSE_README_ALL=1, and why
     r'simplepose-predict my_photos/ --weights simplepose-coco --scales .*': 'four scales of the full network',
     r'simplepose-eval --weights simplepose-coco .*--scales 0.5 1 1.5 2 3': 'five scales of the full network',
     r'accelerate launch --multi_gpu .*': 'the full network trained on the CPU',
+    r'simplepose-export --weights simplepose-coco .*--int8 .*': 'quantizes the full network and measures its AP (minutes)',
+    r'simplepose-predict my_photos/ --weights simplepose-coco --backend openvino-int8': 'needs the int8 graph the line above makes',
 }
 EXIT = {r'simplepose-predict 0 --weights simplepose-coco': (0, 1, 2)} # a camera: 0 where there is one, else one line
 
