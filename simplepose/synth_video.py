@@ -281,9 +281,7 @@ def video_strip(ann_file, # a posetrack_*.json written by `make_synth_video`
     tiles = [draw_tracks(read_image(ann_file.parent.parent/'images'/im['file_name']), by_image.get(im['id'], []), skeleton) for im in pick]
     return _tile_grid([cv2.copyMakeBorder(t, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(255, 255, 255)) for t in tiles], ncols)
 
-# %% ../nbs/01a_synth_video.ipynb #6032b4a9
-_OPTIONS = dict(synth_size='size', synth_max_yaw='max_yaw', synth_lying_prob='lying_prob')
-
+# %% ../nbs/01a_synth_video.ipynb #ee3d1e45
 def _video_dataset(out, n, seed, split, picture, layout, frames, fps, camera, cfg) -> str:
     "Write clips (and the strip `picture`); the line the command prints"
     pic = _picture_path(picture) if picture else None
