@@ -13,8 +13,8 @@ from .contract import BadInput
 
 # %% auto #0
 __all__ = ['tmp_path', 'tmp_target', 'umask', 'final_mode', 'atomic_path', 'write_json_atomic', 'leftover_tmp',
-           'stale_temporaries', 'remove_stale', 'writable_file', 'writable_dir', 'climbs_out', 'inside', 'exclusive',
-           'file_digest', 'fixture_path', 'shared_data']
+           'stale_temporaries', 'remove_stale', 'writable_file', 'writable_dir', 'output_dir', 'climbs_out', 'inside',
+           'exclusive', 'file_digest', 'fixture_path', 'shared_data']
 
 # %% ../nbs/00a_files.ipynb #ec847bed
 _TMP = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp(?:\.[^./]+)?$')
@@ -120,6 +120,17 @@ def writable_dir(path) -> Path:
     _try_write(path, path)
     remove_stale(path)
     return path
+
+# %% ../nbs/00a_files.ipynb #4d405684
+@contextmanager
+def output_dir(path) -> Path:
+    "`writable_dir(path)` while the block runs; a folder made here is removed again if the block fails before writing into it"
+    made = not Path(path).exists()
+    out = writable_dir(path)
+    try: yield out
+    except BaseException:
+        if made and out.is_dir() and not any(out.iterdir()): out.rmdir()
+        raise
 
 # %% ../nbs/00a_files.ipynb #bf143ca5
 def climbs_out(name:str) -> bool:

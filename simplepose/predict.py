@@ -8,7 +8,7 @@ Docs: https://simplepose.github.io/simplepose/predict.html.md"""
 __all__ = ['TRACK_OPTIONS', 'draw_tracked', 'follower', 'predict_video', 'predict_images', 'predict_videos', 'number_results',
            'table_columns', 'table_row', 'write_table_atomic', 'predict_paths', 'summary_line', 'predict_cli']
 
-# %% ../nbs/09c_predict.ipynb #d1c817ee
+# %% ../nbs/09c_predict.ipynb #2fbe3550
 import csv, itertools, signal, sys, time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -17,7 +17,7 @@ import numpy as np, cv2
 from fastcore.meta import delegates
 from fastcore.script import call_parse
 from .contract import BadInput, Flag, Progress, Stopped, Tally, one_line, one_line_errors, say, set_thread_policy, stoppable
-from .files import atomic_path, exclusive, writable_dir, write_json_atomic
+from .files import atomic_path, exclusive, output_dir, writable_dir, write_json_atomic
 from .config import config_options
 from .image import read_image, write_image
 from .draw import draw_prediction
@@ -346,7 +346,7 @@ TRACK_OPTIONS = ('track_max_age', 'track_high_score', 'track_low_score', 'track_
                  'track_hold_margin', 'track_hold_iou', 'track_hold_frames',
                  'smooth_min_cutoff', 'smooth_beta', 'smooth_jump', 'smooth_window', 'smooth_polyorder') # the tracking settings simplepose-predict takes as options
 
-# %% ../nbs/09c_predict.ipynb #3a0131e3
+# %% ../nbs/09c_predict.ipynb #db8c7ebc
 @call_parse
 @one_line_errors
 @config_options(*ESTIMATOR_OPTIONS, *TRACK_OPTIONS, source='weights')
@@ -363,7 +363,7 @@ def predict_cli(inputs:Annotated[str, dict(nargs='+')], # images, folders (searc
                 **kwargs):
     "Find people and their keypoints in images, folders, videos or a camera; write drawn outputs, COCO results and a table"
     set_thread_policy() # torch threads: the process's share of the cores it may use
-    with Processes.from_env() as procs, _one_run(writable_dir(out), procs) as out: # this process's share of the inputs; one run per --out
+    with Processes.from_env() as procs, output_dir(out) as out, _one_run(out, procs): # this process's share of the inputs; one run per --out
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT) # our messages name the file and the problem
         est = estimator_options(weights, **{**kwargs, 'device': procs.device(kwargs.get('device', 'auto'))})
         if procs.main and (note := synthetic_note(est.model, weights)): say(note) # a network that knows only synthetic figures

@@ -1,9 +1,11 @@
-"""Two lines in the report, just before pytest's final `N passed`: each notebook's Run-All wall time, and which
-checks were skipped because optional real data (coco-mini, via `$SIMPLEPOSE_DATA` or `../shared/data`) is absent.
+"""Lines in the report, just before pytest's final `N passed`: the tests' time in all, how many commands started warm
+and cold (tests/warm.py), each notebook's Run-All wall time, and which checks were skipped because optional real data
+(coco-mini, via `$SIMPLEPOSE_DATA` or `../shared/data`) is absent. `SIMPLEPOSE_TEST_CPU=file` writes each test's CPU
+and wall seconds to `file`.
 
 The tests record these as `user_properties` (tests/test_notebooks.py), which pytest-xdist carries to the main
 process, where this file gathers them. It also holds the `served` fixture, the published weights on a loopback server."""
-import os
+import os, resource, sys, time
 from collections import defaultdict
 from pathlib import Path
 import pytest
@@ -11,7 +13,7 @@ from weights_server import Served, published_layout
 
 ROOT = Path(__file__).parent.parent
 
-_times, _absent, _durations = {}, defaultdict(set), {}
+_times, _absent, _durations, _starts = {}, defaultdict(set), {}, defaultdict(int)
 
 # The slowest tests first (measured by `make test` on 2 quiet cores, `pytest --durations`), each handed out alone
 # (`--maxschedchunk 1` in the Makefile): the two workers then end within a short test of each other instead of one
@@ -27,12 +29,33 @@ def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda it: rank.get(it.nodeid.split('/')[-1], len(rank)))
 
+def _cpu() -> float:
+    "CPU seconds of this process and of its children that have ended"
+    return sum(getattr(resource.getrusage(w), f) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for f in ('ru_utime', 'ru_stime'))
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    "With `SIMPLEPOSE_TEST_CPU=file`, append each test's CPU seconds (its own and its ended children's) and wall seconds to `file`"
+    if not (f := os.environ.get('SIMPLEPOSE_TEST_CPU')): yield; return
+    c, t = _cpu(), time.time()
+    yield
+    with open(f, 'a') as out: out.write(f'{_cpu() - c:.1f} {time.time() - t:.1f} {item.nodeid}\n')
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    "Count the commands the test started warm and cold (tests/warm.py) into its report"
+    warm = sys.modules.get('warm')
+    before = dict(warm.STARTS) if warm else {'warm': 0, 'cold': 0}
+    yield
+    if (warm := sys.modules.get('warm')): item.user_properties.append(('starts', {k: warm.STARTS[k] - before.get(k, 0) for k in warm.STARTS}))
+
 def _stem(nodeid:str) -> str: return nodeid.rsplit('[', 1)[-1].rstrip(']')
 
 def pytest_runtest_logreport(report):
     _durations[report.nodeid] = _durations.get(report.nodeid, 0) + report.duration
     if report.when != 'call': return
     props = dict(report.user_properties)
+    for k, n in props.get('starts', {}).items(): _starts[k] += n
     if 'runall_seconds' in props: _times[_stem(report.nodeid)] = props['runall_seconds']
     for p in props.get('absent_data', []): _absent[_dataset(p)].add(_stem(report.nodeid))
 
@@ -46,6 +69,7 @@ def pytest_terminal_summary(terminalreporter):
     workers = getattr(tr.config.option, 'numprocesses', None) or 1
     if _durations: tr.write_line(f'tests took {sum(_durations.values()):.0f} s in all (set-up and tear-down included): '
                                  f'{sum(_durations.values()) / workers:.0f} s per worker when {workers} share them evenly')
+    if _starts: tr.write_line(f'commands started warm (tests/warm.py): {_starts["warm"]}, cold: {_starts["cold"]}')
     if _times:
         tr.write_line(f'Run All wall time per notebook ({sum(_times.values()):.0f}s in all): '
                       + ', '.join(f'{k} {v:.0f}s' for k, v in sorted(_times.items())))

@@ -1,7 +1,7 @@
 """The bad-input contract, command by command, over the corpus that tools/badinputs.py writes.
 
-Every command (simplepose-synth, -prepare, -train, -eval, -predict, -export, -quickstart) runs as a subprocess,
-as a user runs it, and each test asserts the contract for one input class:
+Every command (simplepose-synth, -prepare, -train, -eval, -predict, -export, -quickstart) runs as a process of its
+own, as a user runs it (started warm, tests/warm.py), and each test asserts the contract for one input class:
 - no Python traceback on stderr, and a line naming each bad file (for ground truth: the file and annotation 9001);
 - exit code 2 for a fatal bad input (nothing usable: a broken checkpoint, a ground truth that cannot be read or
   contradicts itself, an output that cannot be written), 1 when a batch had failures (after processing the good
@@ -19,6 +19,7 @@ from pathlib import Path
 import importlib.util
 import numpy as np
 import pytest
+import warm
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -46,8 +47,7 @@ class Corpus:
         "Run `simplepose-{cmd} *args` (cached under `key`); the CompletedProcess"
         if key not in self.runs:
             env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
-            self.runs[key] = subprocess.run([str(BIN/f'simplepose-{cmd}'), *map(str, args)], cwd=self.root, env=env,
-                                            capture_output=True, text=True, timeout=timeout)
+            self.runs[key] = warm.run([BIN/f'simplepose-{cmd}', *args], cwd=self.root, env=env, timeout=timeout)
         return self.runs[key]
 
 @pytest.fixture(scope='module')
@@ -335,7 +335,8 @@ def test_predict_out_unusable(corpus, case):
 def test_predict_bad_checkpoint(corpus, ck):
     r, o = predict(corpus, f'ckpt-{ck}', img(corpus, 'good'), weights=corpus.c/'ckpt'/ck)
     check(contract(corpus, r, {2}, names=[ck], outs=[o/'predictions.json'], written=False)
-          + (['advises weights_only=False'] if 'weights_only=False' in r.stderr else []), r)
+          + (['advises weights_only=False'] if 'weights_only=False' in r.stderr else [])
+          + ([f'the output folder {o.name}/ it made is left behind'] if o.exists() else []), r)
 
 # ---------------------------------------------------------------- export
 def export(c, key, weights):
@@ -350,7 +351,8 @@ def test_export_good(corpus):
 def test_export_bad_checkpoint(corpus, ck):
     r, o = export(corpus, ck, corpus.c/'ckpt'/ck)
     check(contract(corpus, r, {2}, names=[ck], outs=[o], written=False)
-          + (['advises weights_only=False'] if 'weights_only=False' in r.stderr else []), r)
+          + (['advises weights_only=False'] if 'weights_only=False' in r.stderr else [])
+          + ([f'the output folder {o.name}/ it made is left behind'] if o.exists() else []), r)
 
 # ---------------------------------------------------------------- quickstart
 def test_quickstart_good(corpus):

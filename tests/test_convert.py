@@ -1,5 +1,5 @@
 """simplepose-convert (nbs/01b_convert.ipynb) as a user runs it: the contract of tests/test_contract.py for datasets brought
-from labelling tools. Each test runs the installed command as a subprocess on a few 64-px synthetic images:
+from labelling tools. Each test runs the installed command as a process of its own (started warm, tests/warm.py) on a few 64-px synthetic images:
 - good data: exit 0, no traceback, the round trip COCO → YOLO-pose → COCO keeps every labelled keypoint to half a pixel;
 - a batch with bad files (a broken image, a label line that is not one, an image a COCO file names but that is missing):
   one stderr line naming each file, the good images still converted, exit 1, no temporary file left;
@@ -9,13 +9,14 @@ import json, os, subprocess
 from pathlib import Path
 import numpy as np
 import pytest, yaml
+import warm
 from test_contract import BIN
 from simplepose.synth import make_synth_coco
 
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
 
 def convert(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN/'simplepose-convert'), *map(str, args)], env=ENV, capture_output=True, text=True, timeout=120)
+    return warm.run([BIN/'simplepose-convert', *args], env=ENV, timeout=120)
 
 def problems(r, exit:int, names=()) -> list:
     "What is wrong with run `r`: a traceback, another exit code, a name no stderr line holds"

@@ -2,7 +2,7 @@
 evaluation fixtures of testdata/eval_reference: phone photos turned by EXIF, pixel bombs, odd names and paths, a full
 disk, SIGTERM and Ctrl-C, weights with NaN, a poisoned graph cache, numbers the official tools give, and logs.
 
-Each test runs the installed commands as subprocesses, as a user runs them, and checks the contract of
+Each test runs the installed commands as processes of their own, as a user runs them (started warm, tests/warm.py), and checks the contract of
 tests/test_contract.py (no traceback, the right exit code, a line naming the problem, no temporary file, what was kept).
 The full-disk tests mount a small tmpfs (as root, or through `sudo -n`); where the machine allows neither they are
 skipped with that reason."""
@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import pytest
+import warm
 from test_contract import BIN, ROOT, Corpus, check, contract
 
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
@@ -22,8 +23,7 @@ def corpus(tmp_path_factory): return Corpus(tmp_path_factory.mktemp('faults'))
 
 def run(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProcess:
     "Run `simplepose-{args[0]} args[1:]`, output captured (so stderr is not a terminal)"
-    return subprocess.run([str(BIN/f'simplepose-{args[0]}'), *map(str, args[1:])], cwd=cwd, env=env or ENV,
-                          capture_output=True, text=True, timeout=timeout)
+    return warm.run([BIN/f'simplepose-{args[0]}', *args[1:]], cwd=cwd, env=env or ENV, timeout=timeout)
 
 def temporaries(*folders) -> list:
     "Temporary files (`.NAME.PID.tmp…`) and lock files left in `folders`"
@@ -39,8 +39,7 @@ def one_stop_line(r, sig) -> list:
 
 def stopped(args:list, sig:int, ready, cwd=None, timeout=300) -> subprocess.CompletedProcess:
     "Start `simplepose-{args[0]}`, send `sig` once `ready(stdout, stderr)` is true (the work has begun); the finished run"
-    p = subprocess.Popen([str(BIN/f'simplepose-{args[0]}'), *map(str, args[1:])], cwd=cwd, env=ENV, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = warm.popen([BIN/f'simplepose-{args[0]}', *args[1:]], cwd=cwd, env=ENV)
     out, err = [], []
     readers = [threading.Thread(target=lambda s, b: b.extend(iter(s.readline, '')), args=a, daemon=True)
                for a in ((p.stdout, out), (p.stderr, err))]
@@ -173,8 +172,8 @@ def test_out_in_the_input_folder(corpus, tmp_path, where):
 def test_two_runs_into_one_out(corpus):
     "a second predict into an --out another one is writing is refused with one line; the first finishes"
     pics, o = images_of(corpus, 150, 'many'), corpus.out('locked')
-    first = subprocess.Popen([str(BIN/'simplepose-predict'), str(pics), '--weights', str(corpus.tiny), '--out', str(o), '--size', '256',
-                              '--device', 'cpu', '--batch-size', '1', '--quiet'], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = warm.popen([BIN/'simplepose-predict', pics, '--weights', corpus.tiny, '--out', o, '--size', '256',
+                        '--device', 'cpu', '--batch-size', '1', '--quiet'], env=ENV)
     t0 = time.time()
     while not (o/'.simplepose.lock').exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.05)
     # hold the first run still while the second starts: on a fast machine the first can finish 150 images before the second gets going

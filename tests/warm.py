@@ -1,0 +1,209 @@
+"""Commands started warm: each `simplepose-*` run of the contract tests is a process forked from one that has already
+imported the commands' modules, instead of a new Python importing torch, fastai and simplepose again.
+
+Why: the contract and fault tests run about 250 commands on tiny inputs, and a command's start (Python, torch, fastai,
+simplepose: 2-4 s on a 2-core machine) was most of each run and over a third of the whole suite's time. A fork of a
+warm process starts in milliseconds.
+
+What stays as a user's run: the child is a new process with its own pid, working folder, environment, argv, stdin,
+stdout and stderr (pipes, as `subprocess` gives), it runs the installed console script itself (as `__main__`, as
+Python runs it) and ends through the interpreter's normal exit, so exit codes,
+signals (SIGTERM, SIGINT, SIGSTOP), threads, atexit handlers, temporary files and locks behave as in a cold start.
+The one step of a normal exit left out is tearing down the modules (over a second for the thousands that torch and
+fastai bring): objects still referenced then are not finalized, which can only make a half-written file show. What a warm
+start cannot show, the cold start itself (imports, their warnings, the script wrapper), is run cold by the README test
+(tests/test_readme.py), the notebooks' command cells and tests/test_sync.py; `SIMPLEPOSE_TEST_COLD=1` runs these
+tests cold too. A run whose environment changes what Python or OpenMP read at start (`PYTHON*`, `OMP_*`, `MKL_*`,
+`GOMP_*`, `LD_PRELOAD`) is started cold.
+
+The warm process (`python tests/warm.py`, one per pytest worker) is single-threaded (it forks only from its main
+thread, with no other thread alive) and takes requests over a Unix socket: argv, folder and environment as JSON, the
+three standard streams as file descriptors (`socket.send_fds`). It answers each with the child's pid, and later its
+exit status."""
+import atexit, json, os, runpy, select, signal, socket, subprocess, sys, threading, time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+COLD = os.environ.get('SIMPLEPOSE_TEST_COLD') == '1'
+_STARTUP = ('PYTHON', 'OMP_', 'MKL_', 'GOMP_', 'LD_PRELOAD') # what Python and OpenMP read at start (OpenCV and OpenMP set
+# LD_LIBRARY_PATH and KMP_* themselves when imported, in a cold start as in the warm process)
+_BASE = {'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
+
+def _startup_env(env:dict) -> dict: return {k: v for k, v in env.items() if k.startswith(_STARTUP)}
+
+# ------------------------------------------------------------------------------------------------ the warm process
+def _commands() -> dict:
+    "The installed `simplepose-*` console scripts: name → entry point"
+    from importlib.metadata import entry_points
+    return {ep.name: ep for ep in entry_points(group='console_scripts') if ep.name.startswith('simplepose-')}
+
+def _exit_code(code) -> int:
+    "The exit status `sys.exit(code)` gives, as the interpreter reports it"
+    if code is None: return 0
+    if isinstance(code, int): return code & 0xff
+    print(code, file=sys.stderr); return 1
+
+def _child(req:dict, fds:list):
+    "Become the command: streams, folder, environment, argv, default signal handling; run its installed script; exit"
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for i, fd in enumerate(fds): os.dup2(fd, i)
+    for fd in fds: os.close(fd)
+    os.chdir(req['cwd'])
+    os.environ.clear(); os.environ.update(req['env'])
+    sys.argv, code, interrupted = req['argv'], 0, False
+    try: runpy.run_path(req['argv'][0], run_name='__main__')  # the script ends in `sys.exit(main())`
+    except SystemExit as e: code = _exit_code(e.code)
+    except KeyboardInterrupt: sys.excepthook(*sys.exc_info()); interrupted = True
+    except BaseException: sys.excepthook(*sys.exc_info()); code = 1
+    # The interpreter's exit, but for tearing down the modules (a second, for the warm process's thousands of them):
+    # threads joined, atexit handlers, streams flushed
+    threading._shutdown()
+    atexit._run_exitfuncs()
+    for f in (sys.stdout, sys.stderr): f.flush()
+    if interrupted: signal.signal(signal.SIGINT, signal.SIG_DFL); os.kill(os.getpid(), signal.SIGINT)  # as Python ends on Ctrl-C
+    os._exit(code)
+
+def _serve(sock:socket.socket):
+    commands = _commands()
+    for ep in commands.values(): ep.load()  # import every command's module once, here
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *a: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C of the test run reaches the children, not this server
+    sock.sendall(b'{"ready": true}')
+    running = {}
+    while True:
+        ready, _, _ = select.select([sock, wake_r], [], [], 1.0)
+        if wake_r in ready: os.read(wake_r, 4096)
+        while running:  # reap what ended
+            try: pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError: break
+            if not pid: break
+            sock.sendall(json.dumps({'id': running.pop(pid), 'status': os.waitstatus_to_exitcode(status)}).encode())
+        if sock not in ready: continue
+        try: msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 3)
+        except ConnectionResetError: msg = b''
+        if not msg: return  # the tests are done
+        req = json.loads(msg)
+        sys.stdout.flush(); sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            sock.close(); os.close(wake_r); os.close(wake_w)
+            _child(req, fds)
+        for fd in fds: os.close(fd)
+        running[pid] = req['id']
+        sock.sendall(json.dumps({'id': req['id'], 'pid': pid}).encode())
+
+# ------------------------------------------------------------------------------------------------ the client
+class _Server:
+    "The warm process of this pytest worker, and the messages it sent"
+    def __init__(self):
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {**os.environ, **_BASE}
+        self.env = _startup_env(env)
+        self.proc = subprocess.Popen([sys.executable, __file__, str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                                     env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=BIN.parent)
+        theirs.close()
+        assert json.loads(self.sock.recv(1 << 16)).get('ready'), 'the warm process did not start'
+        self.names = set(_commands())
+        self.pids, self.status, self.cond, self.next = {}, {}, threading.Condition(), 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def _listen(self):
+        while True:
+            msg = self.sock.recv(1 << 16)
+            if not msg: return
+            m = json.loads(msg)
+            with self.cond:
+                if 'pid' in m: self.pids[m['id']] = m['pid']
+                else: self.status[m['id']] = m['status']
+                self.cond.notify_all()
+
+    def start(self, name:str, argv:list, cwd, env:dict, fds:list) -> int:
+        with self.lock:
+            self.next += 1; i = self.next
+            socket.send_fds(self.sock, [json.dumps({'id': i, 'name': name, 'argv': argv, 'cwd': str(cwd), 'env': env}).encode()], fds)
+        return i
+
+    def wait(self, i:int, key:str, timeout=None):
+        table = self.pids if key == 'pid' else self.status
+        with self.cond:
+            if not self.cond.wait_for(lambda: i in table, timeout): return None
+            return table[i]
+
+_server = None
+def _get_server() -> _Server:
+    global _server
+    if _server is None or _server.proc.poll() is not None: _server = _Server()
+    return _server
+
+class WarmPopen:
+    "A `subprocess.Popen` of a `simplepose-*` command forked from the warm process; the part of its API the tests use"
+    def __init__(self, args, cwd=None, env=None, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE):
+        self.args, self.returncode, s = [str(a) for a in args], None, _get_server()
+        env = dict(os.environ if env is None else env)
+        null = os.open(os.devnull, os.O_RDONLY)
+        (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
+        self._id, self._s = s.start(Path(self.args[0]).name, self.args, cwd or os.getcwd(), env, [null, out_w, err_w]), s
+        for fd in (null, out_w, err_w): os.close(fd)
+        self.stdout = open(out_r, 'r' if text else 'rb', encoding='utf-8' if text else None)
+        self.stderr = open(err_r, 'r' if text else 'rb', encoding='utf-8' if text else None)
+        self.pid = s.wait(self._id, 'pid', 60)
+        assert self.pid, 'the warm process did not start the command'
+
+    def poll(self):
+        if self.returncode is None: self.returncode = self._s.wait(self._id, 'status', 0)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            self.returncode = self._s.wait(self._id, 'status', timeout)
+            if self.returncode is None: raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def send_signal(self, sig):
+        if self.poll() is None: os.kill(self.pid, sig)
+    def terminate(self): self.send_signal(signal.SIGTERM)
+    def kill(self): self.send_signal(signal.SIGKILL)
+
+    def communicate(self, timeout=None):
+        "Both streams to their end and the exit status, as `subprocess.Popen.communicate`"
+        out, err = [], []
+        readers = [threading.Thread(target=lambda f, b: b.append(f.read()), args=a, daemon=True) for a in ((self.stdout, out), (self.stderr, err))]
+        for t in readers: t.start()
+        t0 = time.monotonic()
+        for t in readers:
+            t.join(None if timeout is None else max(0, timeout - (time.monotonic() - t0)))
+            if t.is_alive(): self.kill(); raise subprocess.TimeoutExpired(self.args, timeout)
+        self.wait(None if timeout is None else max(1, timeout - (time.monotonic() - t0)))
+        self.stdout.close(); self.stderr.close()
+        return out[0], err[0]
+
+STARTS = {'warm': 0, 'cold': 0} # this process's command starts, for the report's line (tests/conftest.py)
+
+def warm(args, env=None) -> bool:
+    "Whether `args` can start warm: a `simplepose-*` command, an environment that agrees with the warm process's at start"
+    ok = (not COLD and Path(str(args[0])).name in _get_server().names
+          and _startup_env({**os.environ, **_BASE} if env is None else env) == _get_server().env)
+    STARTS['warm' if ok else 'cold'] += 1
+    return ok
+
+def popen(args, cwd=None, env=None, text=True, **kw):
+    "`WarmPopen` where the run can start warm, else `subprocess.Popen` (stdout and stderr piped)"
+    if warm(args, env): return WarmPopen(args, cwd=cwd, env=env, text=text)
+    return subprocess.Popen([str(a) for a in args], cwd=cwd, env=env, text=text, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, **kw)
+
+def run(args, cwd=None, env=None, timeout=None, text=True) -> subprocess.CompletedProcess:
+    "`subprocess.run(args, capture_output=True)`, started warm where it can be"
+    p = popen(args, cwd=cwd, env=env, text=text)
+    try: out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired: p.kill(); p.wait(); raise
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+if __name__ == '__main__':
+    _serve(socket.socket(fileno=int(sys.argv[1])))
