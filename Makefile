@@ -31,8 +31,11 @@ quickstart: $(STAMP)
 # and the checks skipped for absent optional data are reported just before the final line), every command over the
 # generated bad-input corpus (tests/test_contract.py, tools/badinputs.py), the docs site and its links, export and
 # README in sync. SIMPLEPOSE_DATA=<folder holding coco-mini> (or ../shared/data beside the clone) adds the real-data checks.
+# The suite is itself a busy machine (one worker per core): each test's torch runs on one thread, and threads that a
+# test starts beyond that (a thread-count probe, OpenVINO's pool) wait asleep (OMP_WAIT_POLICY=PASSIVE) instead of
+# spinning on the core the other worker needs. The benchmarks that compare wait policies set their own (bench/contention.py).
 test: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1 --durations=25 tests
+	OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1 --durations=25 tests
 
 # make docs: runs a copy of the notebooks, then renders _docs/ (DOCS_ARGS=--no-exec: pages without outputs).
 docs: $(STAMP)
