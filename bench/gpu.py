@@ -42,12 +42,14 @@ class Bench:
         self.train_steps, self.warm_steps = (4, 1) if dry else (20, 3)
         self.n_images = 4 if dry else 16 # synthetic images for training, e2e and grouping
         self.peaks = {}
+        from simplepose.model import TINY_CONFIG
+        self.tiny = {**TINY_CONFIG, 'nstack': 1} # --dry's network: one stack halves torch.compile's tracing, the longest step on the CPU
 
     def model(self):
-        "The network measured: the published size (4 stacks, 256 channels) on the GPU, the tiny one for --dry"
+        "The network measured: the published size (4 stacks, 256 channels) on the GPU, the tiny one with one stack for --dry"
         from simplepose.model import IMHN
         self.torch.manual_seed(0)
-        return (IMHN.tiny() if self.dry else IMHN()).eval().to(self.device)
+        return (IMHN(**self.tiny) if self.dry else IMHN()).eval().to(self.device)
 
     def left(self) -> float: return self.budget - (time.time() - self.t0)
 
@@ -129,7 +131,6 @@ def train_figures(b:Bench, records:list):
     from simplepose.learner import pose_dls, pose_learner # first: it imports fastai without its deprecation warnings
     from fastai.callback.core import Callback
     import fastai.callback.fp16, fastai.callback.progress # `to_fp16`, `to_bf16`, `no_bar`
-    from simplepose.model import TINY_CONFIG
     from simplepose.config import CFG
     workers = 0 if b.dry else min(8, max((os.cpu_count() or 2) - 2, 1))
     dls = pose_dls(records, cfg=CFG.replace(batch_size=8, input_size=b.size, workers=workers), device=b.device)
@@ -147,7 +148,7 @@ def train_figures(b:Bench, records:list):
         if b.left() < 30: b.skip(name, f'time budget ({b.left():.0f}s left)'); continue
         b.reset_peak()
         try:
-            learn = pose_learner(dls, precision='fp32', **(TINY_CONFIG if b.dry else {}))
+            learn = pose_learner(dls, precision='fp32', **(b.tiny if b.dry else {}))
             if p == 'fp16': learn.to_fp16()
             elif p == 'bf16': learn.to_bf16()
             timer = StepTimes()

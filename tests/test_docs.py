@@ -4,7 +4,7 @@ pictures, and every internal link and image on the site resolves.
 Both builds go into a copy of the repository under tmp_path, on the offline route (nbdev's processors, then
 smalldocs). The whole-site test skips executing the notebooks (`--no-exec`): running them is what
 tests/test_notebooks.py already does, and doing it again here would double the suite's time. Execution is checked
-on a small copy instead: core, index and a tiny notebook that draws a figure.
+on a small copy instead: index, a light module notebook (00b_skeleton) and a tiny notebook that draws a figure.
 
 Pages are named as nbdev names them for Quarto (`output-file`: `08a_infer.ipynb` → `infer.html`), so the links that
 nbdev writes (`` `Maps` `` → `https://simplepose.github.io/simplepose/peaks.html#maps`) point at pages that exist
@@ -128,7 +128,7 @@ PLOT_NB = {'cells': [
     'nbformat': 4, 'nbformat_minor': 5}
 
 def test_executed_pages_have_pictures(tmp_path):
-    _copy(tmp_path, [ROOT/'nbs'/'index.ipynb', ROOT/'nbs'/'00_contract.ipynb'])
+    _copy(tmp_path, [ROOT/'nbs'/'index.ipynb', ROOT/'nbs'/'00b_skeleton.ipynb'])
     (tmp_path/'nbs'/'98_plot.ipynb').write_text(json.dumps(PLOT_NB))
     out = _build(tmp_path, '--workers', '1')
     assert 'executed 3 notebooks' in out, out

@@ -12,7 +12,7 @@ user has:
 
 Lines that take long with the full network on a CPU (`HEAVY`) run only with `SIMPLEPOSE_README_ALL=1`;
 `SIMPLEPOSE_README_TRANSCRIPT=file` writes every line run, its exit code and its output to `file`."""
-import json, os, re, shutil, subprocess, sys, time
+import json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import cv2, pytest
 from simplepose.model import IMHN, save_safetensors
@@ -60,8 +60,8 @@ def test_lines_paste_and_tables_are_current():
     assert not [l for l in lines if re.search(r'\[--|<[a-z_ ]+>', l.split('  #')[0])], 'brackets or <placeholders> cannot be pasted'
     for pat in [*NOT_HERE, *HEAVY, *EXIT]: assert any(match(l, {pat: 1}) for l in lines), f'{pat} is in no README line any more'
 
-def video(path:Path, frame_file:Path, n:int=2):
-    "A short MP4 of one photo"
+def video(path:Path, frame_file:Path, n:int=1):
+    "A short MP4 of one photo (one frame: each frame is a forward of the full network)"
     img = cv2.imread(str(frame_file))
     w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 5, (img.shape[1], img.shape[0]))
     for _ in range(n): w.write(img)
@@ -88,8 +88,30 @@ def run_line(line:str, cwd:Path, env:dict) -> subprocess.CompletedProcess:
     "Run one README line in bash, with the venv active as the README says to make it"
     return subprocess.run(['bash', '-c', f'source .venv/bin/activate && {line}'], cwd=cwd, env=env, capture_output=True, text=True, timeout=1200)
 
-def run_python(code:str, cwd:Path, env:dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-c', code], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+class Python:
+    "One Python process for the README's Python blocks, run in order in one namespace, as a user pastes them into one session"
+    DRIVER = ("import json, sys, traceback\ng = {'__name__': '__main__'}\nfor line in sys.stdin:\n"
+              "    try: exec(compile(json.loads(line), '<README>', 'exec'), g); ok = 0\n"
+              "    except BaseException: traceback.print_exc(); ok = 1\n"
+              "    sys.stdout.flush(); print(f'\\n@@ended {ok}', file=sys.stderr, flush=True)\n")
+    def __init__(self, cwd:Path, env:dict):
+        self.out = tempfile.TemporaryFile('a+') # appended to by the process, read here by offset
+        self.p = subprocess.Popen([sys.executable, '-c', self.DRIVER], cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=self.out,
+                                  stderr=subprocess.PIPE, text=True)
+
+    def run(self, code:str) -> subprocess.CompletedProcess:
+        "Run one block after the ones before it; its exit status (1 on an exception), stdout and stderr"
+        at = os.fstat(self.out.fileno()).st_size
+        self.p.stdin.write(json.dumps(code) + '\n'); self.p.stdin.flush()
+        err = []
+        for line in self.p.stderr:
+            if line.startswith('@@ended '): break
+            err.append(line)
+        else: return subprocess.CompletedProcess(code, self.p.wait(), '', ''.join(err))  # the process ended
+        out = os.pread(self.out.fileno(), os.fstat(self.out.fileno()).st_size - at, at).decode()
+        return subprocess.CompletedProcess(code, int(line.split()[1]), out, ''.join(err))
+
+    def close(self): self.p.stdin.close(); self.p.wait(60); self.out.close()
 
 def log(cmd:str, r, secs:float):
     "Append `cmd`, its exit code, its time and its output to the transcript file"
@@ -99,11 +121,10 @@ def test_readme_as_pasted(served, tmp_path):
     box = sandbox(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ('VIRTUAL_ENV', 'MAKEFLAGS', 'MAKELEVEL')}
     env.update(SIMPLEPOSE_WEIGHTS_MIRROR=served.url, SIMPLEPOSE_CACHE=str(tmp_path/'cache'), OMP_NUM_THREADS='1')
-    ran, python = [], []
+    ran, python = [], Python(box, env)
     for lang, code in readme_blocks((ROOT/'README.md').read_text()):
         if lang == 'python':
-            python.append(code) # state flows down the page: each block runs after the ones above it
-            t = time.perf_counter(); r = run_python('\n'.join(python), box, env)
+            t = time.perf_counter(); r = python.run(code) # state flows down the page: each block runs after the ones above it
             assert r.returncode == 0 and 'Traceback' not in r.stderr, f'README python block:\n{code}\n{r.stderr[-3000:]}'
             ran.append(code.splitlines()[0])
             if TRANSCRIPT: log(code, r, time.perf_counter() - t)
@@ -119,6 +140,7 @@ def test_readme_as_pasted(served, tmp_path):
             if line.startswith('make install'): # a second run installs nothing
                 assert subprocess.run(['make', '-q', 'install'], cwd=ROOT).returncode == 0, 'make install would install again'
             ran.append(line)
+    python.close()
     assert served.gets == 1, f'the published weights were fetched {served.gets} times'
     assert (box/'predictions'/'000000000785.jpg').exists() and (box/'predictions'/'predictions.json').exists()
     assert len(ran) >= 12, ran
