@@ -5,7 +5,9 @@ Each notebook runs in a fresh Jupyter kernel (nbclient, the library behind `jupy
 flagged `#| slow` or `#| cuda` run too, as they do in the lab. So each `#| cuda` cell guards its GPU work with
 `if cuda_or_note():` (one printed line and nothing else without CUDA; the checks run wherever CUDA is there),
 and `#| slow` cells are kept short enough for Run All (long fuzzing and full runs live in `bench/`).
-`NBDEV_FLAGS` therefore changes nothing here. The one cell left out is the closing `nbdev_export()`: notebooks run in
+`NBDEV_FLAGS` therefore changes nothing here. The kernel's temporary files go to the test's own folder (`TMPDIR`), which
+pytest clears with its old runs, and once the last cell has run the kernel is ended at once (`shutdown_kernel='immediate'`):
+its interpreter's tidy exit took seconds per notebook and checked nothing. The one cell left out is the closing `nbdev_export()`: notebooks run in
 parallel, and an export rewrites the package's modules while other notebooks' commands import them (tests/test_sync.py
 checks that the export changes nothing).
 
@@ -14,7 +16,7 @@ into the page): the executed pages are the documentation. A cell that shows an e
 (`contextlib.redirect_stderr`) and tests or prints it. One stderr line is allowed: `files.shared_data`'s
 "… is absent: the checks that use it are skipped" warning, which tests/conftest.py gathers into one line of the
 report (the optional real data sets missing on this machine). Each notebook's wall time is in the report too."""
-import re, time
+import os, re, time
 from pathlib import Path
 import nbformat, pytest
 from nbclient import NotebookClient
@@ -51,13 +53,13 @@ def _stderr(cell) -> str:
 def _head(cell, n=3) -> str: return '\n'.join(cell.source.splitlines()[:n])
 
 @pytest.mark.parametrize('nb', NBS, ids=[p.stem for p in NBS])
-def test_notebook(nb, record_property):
+def test_notebook(nb, record_property, tmp_path):
     book = nbformat.read(nb, as_version=4)
     book.cells = [c for c in book.cells if not (c.cell_type == 'code' and 'nbdev_export(' in c.source)]
-    client = NotebookClient(book, timeout=int(cfg.cell_timeout), kernel_name='python3', allow_errors=False,
+    client = NotebookClient(book, timeout=int(cfg.cell_timeout), kernel_name='python3', allow_errors=False, shutdown_kernel='immediate',
                             resources={'metadata': {'path': str(cfg.nbs_path)}})
     t = time.time()
-    try: client.execute()
+    try: client.execute(env={**os.environ, 'TMPDIR': str(tmp_path)})
     except (CellExecutionError, CellTimeoutError) as e: error = str(e)
     else: error = None
     secs = time.time() - t
