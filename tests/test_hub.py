@@ -5,7 +5,7 @@ The server (http.server in a thread, counting GET requests) stands in for Google
 random weights) saved as `{'weights': state_dict}` in float16 (0.26 GB), as the original's weights-only file holds it.
 `SIMPLEPOSE_CACHE` points the cache at a temporary folder. The command runs with `--backend torch --size 64` (the
 default backend would first export the full network to ONNX, and 512 px takes ~25 s per image on one core), which
-changes nothing in how the weights are resolved:
+changes nothing in how the weights are resolved; it starts warm (tests/warm.py):
 - the first run downloads once (1 GET), checks, converts, caches and predicts (exit 0);
 - the second run downloads nothing (0 GETs);
 - offline (server stopped, cache emptied): exit 2 and one line naming the file, the page and the path to pass;
@@ -13,6 +13,7 @@ changes nothing in how the weights are resolved:
 import os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+import warm
 from weights_server import Served, published_layout
 
 ROOT = Path(__file__).parent.parent
@@ -24,9 +25,8 @@ BY_HAND = ('Download PoseNet_52_epoch.pth by hand from https://drive.google.com/
 
 def predict(cwd:Path, url:str, *extra):
     "Run `simplepose-predict photo.jpg --weights simplepose-coco` in `cwd` with the mirror `url` and the cache `cwd/cache`"
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'SIMPLEPOSE_WEIGHTS_MIRROR': url, 'SIMPLEPOSE_CACHE': str(cwd/'cache')}
-    return subprocess.run([str(BIN/'simplepose-predict'), 'photo.jpg', '--weights', 'simplepose-coco', *FAST, *extra],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8', 'SIMPLEPOSE_WEIGHTS_MIRROR': url, 'SIMPLEPOSE_CACHE': str(cwd/'cache')}
+    return warm.run([BIN/'simplepose-predict', 'photo.jpg', '--weights', 'simplepose-coco', *FAST, *extra], cwd=cwd, env=env, timeout=300)
 
 def cached_files(cwd:Path) -> list: return sorted(p.relative_to(cwd) for p in (cwd/'cache').rglob('*') if p.is_file())
 
