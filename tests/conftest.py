@@ -24,7 +24,7 @@ SLOW_FIRST = ['test_readme.py::test_readme_as_pasted', 'test_notebooks.py::test_
               'test_notebooks.py::test_notebook[07_learner]', 'test_bench.py::test_gpu_dry', 'test_notebooks.py::test_notebook[08_backends]',
               'test_notebooks.py::test_notebook[11_quickstart]', 'test_notebooks.py::test_notebook[02_data]', 'test_bench.py::test_memorize_quick',
               'test_notebooks.py::test_notebook[09_estimator]', 'test_notebooks.py::test_notebook[12_finetune]',
-              'test_docs.py::test_executed_pages_have_pictures', 'test_notebooks.py::test_notebook[08b_testing]',
+              'test_notebooks.py::test_notebook[08b_testing]',
               'test_hub.py::test_download_once_then_cached_then_offline', 'test_bench.py::test_backends_quick',
               'test_notebooks.py::test_notebook[05a_hub]', 'test_notebooks.py::test_notebook[01_synth]']
 

@@ -1,10 +1,10 @@
 """The docs build (`make docs`, tools/docs_build.py) writes one page per notebook, with its title, signatures and
 pictures, and every internal link and image on the site resolves.
 
-Both builds go into a copy of the repository under tmp_path, on the offline route (nbdev's processors, then
-smalldocs). The whole-site test skips executing the notebooks (`--no-exec`): running them is what
-tests/test_notebooks.py already does, and doing it again here would double the suite's time. Execution is checked
-on a small copy instead: index, a light module notebook (00b_skeleton) and a tiny notebook that draws a figure.
+The build goes into a copy of the repository under tmp_path, on the offline route (nbdev's processors, then
+smalldocs). It executes only three notebooks (`--exec`): running them all is what tests/test_notebooks.py already
+does, and doing it again here would double the suite's time. The three are the index, a light module notebook
+(00b_skeleton) and a tiny notebook added to the copy that draws a figure and has a `#| slow` cell.
 
 Pages are named as nbdev names them for Quarto (`output-file`: `08a_infer.ipynb` → `infer.html`), so the links that
 nbdev writes (`` `Maps` `` → `https://simplepose.github.io/simplepose/peaks.html#maps`) point at pages that exist
@@ -93,11 +93,26 @@ def test_dead_links(tmp_path):
     assert bad == ['a.html: i.png (no i.png)', 'a.html: https://s.io/p/c.html (no c.html)', 'a.html: b.html#y (no #y on b.html)'], bad
     assert n == dict(pages=2, links=4, anchors=2, images=1)
 
+PLOT_NB = {'cells': [
+    {'cell_type': 'markdown', 'id': 'a1', 'metadata': {}, 'source': ['# A plot\n', '\n', '> One figure.']},
+    {'cell_type': 'code', 'id': 'a2', 'metadata': {}, 'execution_count': None, 'outputs': [],
+     'source': ['import matplotlib.pyplot as plt\n', "plt.plot([0, 1], [1, 0]);"]},
+    {'cell_type': 'code', 'id': 'a3', 'metadata': {}, 'execution_count': None, 'outputs': [],
+     'source': ['#| slow\n', "print('slow cells run too, as in Run All')"]}],
+    'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
+    'nbformat': 4, 'nbformat_minor': 5}
+
 def test_site(tmp_path):
-    "the whole site: a page per notebook with its title and sidebar, rendered signatures, and no dead internal link or image"
+    "the whole site: a page per notebook with its title and sidebar, rendered signatures, executed pages with their pictures, no dead internal link or image"
     _copy(tmp_path)
-    out = _build(tmp_path, '--no-exec')
+    (tmp_path/'nbs'/'98_plot.ipynb').write_text(json.dumps(PLOT_NB))
+    out = _build(tmp_path, '--exec', 'index', '00b_skeleton', '98_plot', '--workers', '1')
     assert 'sudo' not in out, 'the build tried to install Quarto'
+    assert 'executed 3 notebooks' in out, out
+    plot = (tmp_path/'_docs'/'plot.html').read_text()
+    assert '<img src="data:image/png;base64,' in plot, 'the figure is not on the page'
+    assert 'slow cells run too' in plot
+    assert not (tmp_path/'nbs'/'98_plot.ipynb').read_text().count('image/png'), 'the source notebook was modified'
     docs = tmp_path/'_docs'
     for nb in NBS:
         pg = docs/page(nb)
@@ -117,21 +132,3 @@ def test_site(tmp_path):
     bad, n = dead_links(docs, f"{cfg.doc_host.rstrip('/')}{cfg.doc_baseurl.rstrip('/')}/")
     print(f"link check: {n['links']} internal links ({n['anchors']} with anchors) and {n['images']} images on {n['pages']} pages")
     assert not bad, f'{len(bad)} dead internal links or images of {n["links"] + n["images"]}:\n' + '\n'.join(bad[:40])
-
-PLOT_NB = {'cells': [
-    {'cell_type': 'markdown', 'id': 'a1', 'metadata': {}, 'source': ['# A plot\n', '\n', '> One figure.']},
-    {'cell_type': 'code', 'id': 'a2', 'metadata': {}, 'execution_count': None, 'outputs': [],
-     'source': ['import matplotlib.pyplot as plt\n', "plt.plot([0, 1], [1, 0]);"]},
-    {'cell_type': 'code', 'id': 'a3', 'metadata': {}, 'execution_count': None, 'outputs': [],
-     'source': ['#| slow\n', "print('slow cells run too, as in Run All')"]}],
-    'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
-    'nbformat': 4, 'nbformat_minor': 5}
-
-def test_executed_pages_have_pictures(tmp_path):
-    _copy(tmp_path, [ROOT/'nbs'/'index.ipynb', ROOT/'nbs'/'00b_skeleton.ipynb'])
-    (tmp_path/'nbs'/'98_plot.ipynb').write_text(json.dumps(PLOT_NB))
-    out = _build(tmp_path, '--workers', '1')
-    assert 'executed 3 notebooks' in out, out
-    assert '<img src="data:image/png;base64,' in (tmp_path/'_docs'/'plot.html').read_text(), 'the figure is not on the page'
-    assert 'slow cells run too' in (tmp_path/'_docs'/'plot.html').read_text()
-    assert not (tmp_path/'nbs'/'98_plot.ipynb').read_text().count('image/png'), 'the source notebook was modified'

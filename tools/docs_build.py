@@ -60,9 +60,9 @@ def copy_nbs():
                     copy_function=shutil.copy,
                     ignore=shutil.ignore_patterns('_out', '.ipynb_checkpoints', 'sidebar.yml', '__pycache__'))
 
-def execute(workers):
-    "Execute every notebook of `_nbs_exec/`; return the names of those that failed."
-    nbs = _notebooks(EXEC_DIR)
+def execute(workers, only=None):
+    "Execute every notebook of `_nbs_exec/` (or those whose stems are in `only`); return the names of those that failed."
+    nbs = [nb for nb in _notebooks(EXEC_DIR) if only is None or nb.stem in only]
     t = time.time()
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(nbs)))) as ex: res = list(ex.map(_exec_proc, nbs))
     for name, ok, secs in res: print(f'docs: executed {name} in {secs:.0f}s{"" if ok else " -- FAILED, page has no outputs"}')
@@ -118,13 +118,14 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--renderer', choices=['smalldocs', 'quarto'], default='quarto' if shutil.which('quarto') else 'smalldocs')
     p.add_argument('--no-exec', action='store_true', help='do not run the notebooks (pages without outputs)')
+    p.add_argument('--exec', nargs='+', metavar='STEM', help='run only these notebooks (their stems); the other pages have no outputs')
     p.add_argument('--workers', type=int, default=int(os.environ.get('DOCS_WORKERS', min(2, os.cpu_count() or 1))))
     p.add_argument('--exec-one', help=argparse.SUPPRESS)  # internal: execute this one notebook
     a = p.parse_args()
     if a.exec_one: sys.exit(0 if exec_one(Path(a.exec_one)) else 1)
     t = time.time()
     copy_nbs()
-    failed = [] if a.no_exec else execute(a.workers)
+    failed = [] if a.no_exec else execute(a.workers, a.exec)
     build(a.renderer)
     from nbdev.config import get_config
     doc_path = get_config(ROOT).doc_path
