@@ -14,7 +14,7 @@ and the module docstrings point. Quarto reads `output-file` itself; for smalldoc
 processed notebooks and rewrites the links between them, and makes nbdev's absolute links to the published site
 relative, so the offline site is the deployed one, browsable and checkable without a network.
 
-`--no-exec` skips running the notebooks (pages without outputs; what the fast test uses).
+`--no-exec` skips running the notebooks (pages without outputs); `--exec STEM...` runs only those (what the site test uses).
 Everything written lives in ignored folders (`_nbs_exec`, `_proc`, `_docs`, `nbs/nbdev.yml`).
 Exits 1 when a notebook fails to execute (the site is still built, with that page lacking outputs)."""
 import argparse, json, os, re, shutil, subprocess, sys, time
