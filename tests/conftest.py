@@ -26,7 +26,9 @@ SLOW_FIRST = ['test_readme.py::test_readme_as_pasted', 'test_notebooks.py::test_
               'test_notebooks.py::test_notebook[09_estimator]', 'test_notebooks.py::test_notebook[12_finetune]',
               'test_notebooks.py::test_notebook[08b_testing]',
               'test_hub.py::test_download_once_then_cached_then_offline', 'test_bench.py::test_backends_quick',
-              'test_notebooks.py::test_notebook[05a_hub]', 'test_notebooks.py::test_notebook[01_synth]']
+              'test_notebooks.py::test_notebook[05a_hub]', 'test_int8.py::test_export_int8', 'test_notebooks.py::test_notebook[01_synth]',
+              'test_notebooks.py::test_notebook[00_contract]', 'test_notebooks.py::test_notebook[03e_track]',
+              'test_notebooks.py::test_notebook[04_augment]', 'test_bench.py::test_track_quick']
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
