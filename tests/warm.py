@@ -19,7 +19,7 @@ tests cold too. A run whose environment changes what Python or OpenMP read at st
 The warm process (`python tests/warm.py`, one per pytest worker) is single-threaded (it forks only from its main
 thread, with no other thread alive) and takes requests over a Unix socket: argv, folder and environment as JSON, the
 three standard streams as file descriptors (`socket.send_fds`). It answers each with the child's pid, and later its
-exit status."""
+exit status. Where it cannot run (no Unix sequenced-packet sockets: macOS, Windows), every command starts cold."""
 import atexit, json, os, runpy, select, signal, socket, subprocess, sys, threading, time
 from pathlib import Path
 
@@ -136,9 +136,13 @@ class _Server:
             return table[i]
 
 _server = None
-def _get_server() -> _Server:
-    global _server
-    if _server is None or _server.proc.poll() is not None: _server = _Server()
+def _get_server() -> _Server|None:
+    "This worker's warm process, started on first use; None where it cannot run (no SOCK_SEQPACKET Unix sockets: macOS, Windows)"
+    global _server, COLD
+    if COLD: return None
+    if _server is None or _server.proc.poll() is not None:
+        try: _server = _Server()
+        except (OSError, AttributeError): COLD = True; return None # every command then starts cold
     return _server
 
 class WarmPopen:
@@ -187,8 +191,8 @@ STARTS = {'warm': 0, 'cold': 0} # this process's command starts, for the report'
 
 def warm(args, env=None) -> bool:
     "Whether `args` can start warm: a `simplepose-*` command, an environment that agrees with the warm process's at start"
-    ok = (not COLD and Path(str(args[0])).name in _get_server().names
-          and _startup_env({**os.environ, **_BASE} if env is None else env) == _get_server().env)
+    s = _get_server()
+    ok = (s is not None and Path(str(args[0])).name in s.names and _startup_env({**os.environ, **_BASE} if env is None else env) == s.env)
     STARTS['warm' if ok else 'cold'] += 1
     return ok
 
