@@ -12,7 +12,7 @@ user has:
 
 Lines that take long with the full network on a CPU (`HEAVY`) run only with `SIMPLEPOSE_README_ALL=1`;
 `SIMPLEPOSE_README_TRANSCRIPT=file` writes every line run, its exit code and its output to `file`."""
-import json, os, re, shutil, subprocess, sys, tempfile, time
+import json, os, re, shutil, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import cv2, pytest
 from simplepose.model import IMHN, save_safetensors
@@ -103,11 +103,13 @@ class Python:
         "Run one block after the ones before it; its exit status (1 on an exception), stdout and stderr"
         at = os.fstat(self.out.fileno()).st_size
         self.p.stdin.write(json.dumps(code) + '\n'); self.p.stdin.flush()
-        err = []
+        err, timer = [], threading.Timer(600, self.p.kill) # a block that hangs ends the process, and with it the loop below
+        timer.start()
         for line in self.p.stderr:
             if line.startswith('@@ended '): break
             err.append(line)
-        else: return subprocess.CompletedProcess(code, self.p.wait(), '', ''.join(err))  # the process ended
+        else: timer.cancel(); return subprocess.CompletedProcess(code, self.p.wait(), '', ''.join(err))  # the process ended
+        timer.cancel()
         out = os.pread(self.out.fileno(), os.fstat(self.out.fileno()).st_size - at, at).decode()
         return subprocess.CompletedProcess(code, int(line.split()[1]), out, ''.join(err))
 

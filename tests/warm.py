@@ -123,10 +123,10 @@ class _Server:
                 else: self.status[m['id']] = m['status']
                 self.cond.notify_all()
 
-    def start(self, name:str, argv:list, cwd, env:dict, fds:list) -> int:
+    def start(self, argv:list, cwd, env:dict, fds:list) -> int:
         with self.lock:
             self.next += 1; i = self.next
-            socket.send_fds(self.sock, [json.dumps({'id': i, 'name': name, 'argv': argv, 'cwd': str(cwd), 'env': env}).encode()], fds)
+            socket.send_fds(self.sock, [json.dumps({'id': i, 'argv': argv, 'cwd': str(cwd), 'env': env}).encode()], fds)
         return i
 
     def wait(self, i:int, key:str, timeout=None):
@@ -152,7 +152,7 @@ class WarmPopen:
         env = dict(os.environ if env is None else env)
         null = os.open(os.devnull, os.O_RDONLY)
         (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
-        self._id, self._s = s.start(Path(self.args[0]).name, self.args, cwd or os.getcwd(), env, [null, out_w, err_w]), s
+        self._id, self._s = s.start(self.args, cwd or os.getcwd(), env, [null, out_w, err_w]), s
         for fd in (null, out_w, err_w): os.close(fd)
         self.stdout = open(out_r, 'r' if text else 'rb', encoding='utf-8' if text else None)
         self.stderr = open(err_r, 'r' if text else 'rb', encoding='utf-8' if text else None)
@@ -192,7 +192,7 @@ STARTS = {'warm': 0, 'cold': 0} # this process's command starts, for the report'
 def warm(args, env=None) -> bool:
     "Whether `args` can start warm: a `simplepose-*` command, an environment that agrees with the warm process's at start"
     s = _get_server()
-    ok = (s is not None and Path(str(args[0])).name in s.names and _startup_env({**os.environ, **_BASE} if env is None else env) == s.env)
+    ok = (s is not None and Path(str(args[0])).name in s.names and _startup_env(os.environ if env is None else env) == s.env)
     STARTS['warm' if ok else 'cold'] += 1
     return ok
 
