@@ -17,7 +17,7 @@ relative, so the offline site is the deployed one, browsable and checkable witho
 `--no-exec` skips running the notebooks (pages without outputs); `--exec STEM...` runs only those (what the site test uses).
 Everything written lives in ignored folders (`_nbs_exec`, `_proc`, `_docs`, `nbs/nbdev.yml`).
 Exits 1 when a notebook fails to execute (the site is still built, with that page lacking outputs)."""
-import argparse, json, os, re, shutil, subprocess, sys, time
+import argparse, copy, functools, gc, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -96,6 +96,17 @@ def page_names(proc):
     side = Path(proc)/'sidebar.yml'
     if side.exists(): side.write_text(fix(side.read_text()))
 
+def _read_config_once():
+    "Make nbdev parse each TOML file once per build: its processors call `get_config` for every cell (about 3 000 parses of pyproject.toml)"
+    import nbdev.config as nc
+    if hasattr(nc._load_toml, 'cache_info'): return
+    load = functools.lru_cache(maxsize=None)(lambda p, stamp: nc._load_toml.__wrapped__(p))
+    def cached(p):
+        st = os.stat(p)
+        return copy.deepcopy(load(str(Path(p).resolve()), (st.st_mtime_ns, st.st_size)))  # a file changed meanwhile is read again
+    cached.__wrapped__, cached.cache_info = nc._load_toml, load.cache_info
+    nc._load_toml = cached
+
 def build(renderer):
     "Process `_nbs_exec/` into `_proc/` and render `_docs/`."
     import nbdev.quarto as nq
@@ -105,10 +116,14 @@ def build(renderer):
     for d in (ROOT/'_proc', doc_path): shutil.rmtree(d, ignore_errors=True)  # nbdev's cache goes by mtimes: start afresh
     if renderer == 'quarto': return nq.nbdev_docs.__wrapped__(path=str(EXEC_DIR))
     nq._ensure_quarto = lambda: None  # nbdev would try `sudo` to install Quarto: not wanted on the offline route
-    try: nq._pre_docs(str(EXEC_DIR))  # sidebar.yml in the copy, then _proc/ with show_doc cells rendered
+    _read_config_once()
+    # sidebar.yml in the copy, then _proc/ with show_doc cells rendered, in this process: nbdev's pool of spawned
+    # processes would import torch and fastai again in each of them, and cannot share the cached configuration
+    try: nq._pre_docs(str(EXEC_DIR), n_workers=0)
     except Exception as e:
         sys.exit(f'docs: nbdev could not process the notebooks: {e}\n(to render signatures nbdev re-runs, in a '
                  'fresh session, the exported cells and every cell holding an import: those must not need other cells)')
+    gc.freeze()  # each of the ~30 IPython shells nbdev made runs gc.collect at exit: scanning all that is here took 8 s
     page_names(ROOT/'_proc')
     subprocess.run([str(Path(sys.executable).parent/'smalldocs'), 'render', '-q', str(ROOT/'_proc')], check=True)
     shutil.move(ROOT/'_proc'/doc_path.name, doc_path)
