@@ -388,7 +388,7 @@ def _check_channels(state:dict, skeleton:Skeleton, carried:bool, path):
     raise BadInput(f'{path}: its weights give {n} output channels, but {whose} has {skeleton.n_channels} '
                    f'({skeleton.n_limbs} limbs, {skeleton.n_keypoints} keypoints, person mask, keypoint max)')
 
-# %% ../nbs/05_model.ipynb #3cee0962
+# %% ../nbs/05_model.ipynb #6aa87b2a
 def load_checkpoint(path, # `.pth`/`.pt` (original format, bare state dict, fastai) or `.safetensors`
                     skeleton:Skeleton=None, # the skeleton the caller needs: the checkpoint's must be it (`Skeleton.check_same`); None: any
                     **config # `IMHN` arguments; those not given are read from the weights
@@ -401,10 +401,11 @@ def load_checkpoint(path, # `.pth`/`.pt` (original format, bare state dict, fast
     try: cfg = {**config_from_state(state), **config}
     except (KeyError, ValueError, IndexError, ZeroDivisionError): cfg = config
     _check_channels(state, skeleton, ck.get('skeleton') is not None, path)
-    try: model = IMHN(**cfg, skeleton=skeleton, init=False)
+    try:
+        with torch.device('meta'): model = IMHN(**cfg, skeleton=skeleton, init=False)
     except Exception as e: raise CheckpointMismatch(f'{path}: its shapes give no IMHN ({cfg}: {e})') from None
     check_fits(model, state, path)
-    model.load_state_dict(state)
+    model.load_state_dict(state, assign=True)
     model.cfg, model.trained_on = cfg_of(ck, path), trained_on_of(ck, path)
     return model.eval()
 
