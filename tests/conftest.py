@@ -1,5 +1,5 @@
-"""Lines in the report, just before pytest's final `N passed`: the tests' time in all, how many commands started warm
-and cold (tests/warm.py), each notebook's Run-All wall time, and which checks were skipped because optional real data
+"""Lines in the report, just before pytest's final `N passed`: the tests' time in all, how many commands and notebook
+kernels started warm and cold (tests/warm.py), each notebook's Run-All wall time, and which checks were skipped because optional real data
 (coco-mini, via `$SIMPLEPOSE_DATA` or `../shared/data`) is absent. `SIMPLEPOSE_TEST_CPU=file` writes each test's CPU
 and wall seconds to `file`.
 
@@ -13,7 +13,7 @@ from weights_server import Served, published_layout
 
 ROOT = Path(__file__).parent.parent
 
-_times, _absent, _durations, _starts = {}, defaultdict(set), {}, defaultdict(int)
+_times, _absent, _durations, _starts, _cold_why = {}, defaultdict(set), {}, defaultdict(int), {}
 
 # The slowest tests first (measured by `make test` on 2 quiet cores, `pytest --durations`), each handed out alone
 # (`--maxschedchunk 1` in the Makefile): the two workers then end within a short test of each other instead of one
@@ -48,11 +48,13 @@ def pytest_runtest_protocol(item, nextitem):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    "Count the commands the test started warm and cold (tests/warm.py) into its report"
+    "Count the commands and notebook kernels the test started warm and cold (tests/warm.py) into its report, with why a kind started cold"
     warm = sys.modules.get('warm')
-    before = dict(warm.STARTS) if warm else {'warm': 0, 'cold': 0}
+    before = dict(warm.STARTS) if warm else {}
     yield
-    if (warm := sys.modules.get('warm')): item.user_properties.append(('starts', {k: warm.STARTS[k] - before.get(k, 0) for k in warm.STARTS}))
+    if (warm := sys.modules.get('warm')):
+        item.user_properties.append(('starts', {k: warm.STARTS[k] - before.get(k, 0) for k in warm.STARTS}))
+        item.user_properties.append(('cold_why', warm.cold_reasons()))
 
 def _stem(nodeid:str) -> str: return nodeid.rsplit('[', 1)[-1].rstrip(']')
 
@@ -61,6 +63,7 @@ def pytest_runtest_logreport(report):
     if report.when != 'call': return
     props = dict(report.user_properties)
     for k, n in props.get('starts', {}).items(): _starts[k] += n
+    _cold_why.update(props.get('cold_why', {}))
     if 'runall_seconds' in props: _times[_stem(report.nodeid)] = props['runall_seconds']
     for p in props.get('absent_data', []): _absent[_dataset(p)].add(_stem(report.nodeid))
 
@@ -74,7 +77,9 @@ def pytest_terminal_summary(terminalreporter):
     workers = getattr(tr.config.option, 'numprocesses', None) or 1
     if _durations: tr.write_line(f'tests took {sum(_durations.values()):.0f} s in all (set-up and tear-down included): '
                                  f'{sum(_durations.values()) / workers:.0f} s per worker when {workers} share them evenly')
-    if _starts: tr.write_line(f'commands started warm (tests/warm.py): {_starts["warm"]}, cold: {_starts["cold"]}')
+    if _starts: tr.write_line(f'started warm (tests/warm.py): {_starts["warm"]} commands and {_starts["kernels warm"]} notebook kernels; '
+                              f'cold: {_starts["cold"]} commands and {_starts["kernels cold"]} kernels'
+                              + ''.join(f'; all {k} cold: {why}' for k, why in sorted(_cold_why.items())))
     if _times:
         tr.write_line(f'Run All wall time per notebook ({sum(_times.values()):.0f}s in all): '
                       + ', '.join(f'{k} {v:.0f}s' for k, v in sorted(_times.items())))

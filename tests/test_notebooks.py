@@ -19,6 +19,8 @@ report (the optional real data sets missing on this machine). Each notebook's wa
 import os, re, time
 from pathlib import Path
 import nbformat, pytest
+import warm
+from jupyter_client.provisioning import local_provisioner
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 from nbdev.config import get_config
@@ -53,7 +55,8 @@ def _stderr(cell) -> str:
 def _head(cell, n=3) -> str: return '\n'.join(cell.source.splitlines()[:n])
 
 @pytest.mark.parametrize('nb', NBS, ids=[p.stem for p in NBS])
-def test_notebook(nb, record_property, tmp_path):
+def test_notebook(nb, record_property, tmp_path, monkeypatch):
+    monkeypatch.setattr(local_provisioner, 'launch_kernel', warm.launch_kernel) # the kernel forked warm where it can (tests/warm.py)
     book = nbformat.read(nb, as_version=4)
     book.cells = [c for c in book.cells if not (c.cell_type == 'code' and 'nbdev_export(' in c.source)]
     client = NotebookClient(book, timeout=int(cfg.cell_timeout), kernel_name='python3', allow_errors=False, shutdown_kernel='immediate',

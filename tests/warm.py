@@ -20,7 +20,7 @@ The warm process (`python tests/warm.py`, one per pytest worker) is single-threa
 thread, with no other thread alive) and takes requests over a Unix socket: argv, folder and environment as JSON, the
 three standard streams as file descriptors (`socket.send_fds`). It answers each with the child's pid, and later its
 exit status. Where it cannot run (no Unix sequenced-packet sockets: macOS, Windows), every command starts cold."""
-import atexit, json, os, runpy, select, signal, socket, subprocess, sys, threading, time
+import atexit, importlib, json, os, runpy, select, signal, socket, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -43,8 +43,9 @@ def _exit_code(code) -> int:
     if isinstance(code, int): return code & 0xff
     print(code, file=sys.stderr); return 1
 
-def _child(req:dict, fds:list):
+def _child(req:dict, fds:list, started:int):
     "Become the command: streams, folder, environment, argv, default signal handling; run its installed script; exit"
+    os.close(started)
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -65,9 +66,44 @@ def _child(req:dict, fds:list):
     if interrupted: signal.signal(signal.SIGINT, signal.SIG_DFL); os.kill(os.getpid(), signal.SIGINT)  # as Python ends on Ctrl-C
     os._exit(code)
 
-def _serve(sock:socket.socket):
-    commands = _commands()
-    for ep in commands.values(): ep.load()  # import every command's module once, here
+def _kernel_child(req:dict, fds:list, started:int):
+    """Become a notebook's kernel as `python -m ipykernel_launcher -f FILE` starts it: a session of its own (the signals of
+    interrupts and shutdowns go to its group), streams, folder, environment, `sys.path`, argv; run the module; exit"""
+    os.setsid(); os.close(started)
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM): signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for i, fd in enumerate(fds): os.dup2(fd, i)
+    for fd in fds: os.close(fd)
+    os.chdir(req['cwd'])
+    os.environ.clear(); os.environ.update(req['env'])
+    tempfile.tempdir = None  # chosen again from this environment's TMPDIR, as in a new interpreter
+    sys.path[0] = req['cwd']  # `python -m` puts the working folder first
+    sys.argv, code = [req['argv'][2], *req['argv'][3:]], 0
+    try: runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)
+    except SystemExit as e: code = _exit_code(e.code)
+    except BaseException: sys.excepthook(*sys.exc_info()); code = 1
+    threading._shutdown(); atexit._run_exitfuncs()
+    for f in (sys.stdout, sys.stderr): f.flush()
+    os._exit(code)
+
+def _preload_kernels() -> str:
+    "Import what a notebook's kernel would import at its start and first cells; why a kernel cannot start warm from here, or ''"
+    import warnings
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter('always')
+        try:
+            for m in KERNEL_PRELOAD: importlib.import_module(m)
+        except Exception as e: return f'{type(e).__name__}: {e}'
+    if said: return f'importing them warned: {said[0].message}'  # a cold kernel would show it on the page: never hide it
+    if 'matplotlib' in sys.modules: return 'matplotlib was imported (its backend must be chosen by the kernel)'
+    return ''
+
+def _serve(sock:socket.socket, kind:str='commands'):
+    if kind == 'kernels':
+        if why := _preload_kernels(): sock.sendall(json.dumps({'ready': False, 'why': why}).encode()); return
+    else:
+        for ep in _commands().values(): ep.load()  # import every command's module once, here
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -89,25 +125,29 @@ def _serve(sock:socket.socket):
         if not msg: return  # the tests are done
         req = json.loads(msg)
         sys.stdout.flush(); sys.stderr.flush()
+        started_r, started_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            sock.close(); os.close(wake_r); os.close(wake_w)
-            _child(req, fds)
+            sock.close(); os.close(wake_r); os.close(wake_w); os.close(started_r)
+            (_kernel_child if kind == 'kernels' else _child)(req, fds, started_w)
+        os.close(started_w)
+        os.read(started_r, 1); os.close(started_r)  # the child has its own session (a kernel) before its pid is given out
         for fd in fds: os.close(fd)
         running[pid] = req['id']
         sock.sendall(json.dumps({'id': req['id'], 'pid': pid}).encode())
 
 # ------------------------------------------------------------------------------------------------ the client
 class _Server:
-    "The warm process of this pytest worker, and the messages it sent"
-    def __init__(self):
+    "A warm process of this pytest worker ('commands' or 'kernels'), and the messages it sent"
+    def __init__(self, kind:str='commands'):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {**os.environ, **_BASE}
+        env = {**os.environ, **_BASE} if kind == 'commands' else dict(os.environ)  # kernels: the notebook tests' environment
         self.env = _startup_env(env)
-        self.proc = subprocess.Popen([sys.executable, __file__, str(theirs.fileno())], pass_fds=[theirs.fileno()],
+        self.proc = subprocess.Popen([sys.executable, __file__, str(theirs.fileno()), kind], pass_fds=[theirs.fileno()],
                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=BIN.parent)
         theirs.close()
-        assert json.loads(self.sock.recv(1 << 16)).get('ready'), 'the warm process did not start'
+        ready = json.loads(self.sock.recv(1 << 16) or b'{}')
+        if not ready.get('ready'): self.proc.wait(); raise _NotWarm(ready.get('why', 'the warm process did not start'))
         self.names = set(_commands())
         self.pids, self.status, self.cond, self.next = {}, {}, threading.Condition(), 0
         self.lock = threading.Lock()
@@ -135,15 +175,16 @@ class _Server:
             if not self.cond.wait_for(lambda: i in table, timeout): return None
             return table[i]
 
-_server = None
-def _get_server() -> _Server|None:
-    "This worker's warm process, started on first use; None where it cannot run (no SOCK_SEQPACKET Unix sockets: macOS, Windows)"
-    global _server, COLD
-    if COLD: return None
-    if _server is None or _server.proc.poll() is not None:
-        try: _server = _Server()
-        except (OSError, AttributeError): COLD = True; return None # every command then starts cold
-    return _server
+class _NotWarm(Exception): "The warm process could not prepare itself (the reason): what it would start starts cold"
+
+_servers, _cold_why = {}, {}
+def _get_server(kind:str='commands') -> _Server|None:
+    "This worker's warm process of `kind`, started on first use; None where it cannot run (no SOCK_SEQPACKET Unix sockets: macOS, Windows)"
+    if COLD or kind in _cold_why: return None
+    if (s := _servers.get(kind)) is None or s.proc.poll() is not None:
+        try: s = _servers[kind] = _Server(kind)
+        except (OSError, AttributeError, _NotWarm) as e: _cold_why[kind] = str(e); return None # all of this kind then start cold
+    return s
 
 class WarmPopen:
     "A `subprocess.Popen` of a `simplepose-*` command forked from the warm process; the part of its API the tests use"
@@ -187,7 +228,38 @@ class WarmPopen:
         self.stdout.close(); self.stderr.close()
         return out[0], err[0]
 
-STARTS = {'warm': 0, 'cold': 0} # this process's command starts, for the report's line (tests/conftest.py)
+STARTS = {'warm': 0, 'cold': 0, 'kernels warm': 0, 'kernels cold': 0} # this process's starts, for the report's line (tests/conftest.py)
+
+# ------------------------------------------------------------------------------------------------ notebook kernels
+# What a notebook kernel imports first (most notebooks import torch through simplepose): ipykernel itself, torch and the
+# libraries simplepose builds on. Not matplotlib: a kernel chooses its backend when it starts. Not simplepose: its import
+# errors belong on the notebook's page.
+KERNEL_PRELOAD = ('ipykernel.kernelapp', 'ipykernel.ipkernel', 'torch', 'numpy', 'cv2', 'scipy.ndimage', 'scipy.optimize', 'h5py',
+                  'safetensors.torch', 'PIL.Image')
+
+class WarmKernel(WarmPopen):
+    "A notebook kernel (`python -m ipykernel_launcher -f FILE`) forked from the kernels' warm process: the `Popen` API jupyter_client uses"
+    def __init__(self, cmd, env:dict, cwd):
+        s = _get_server('kernels')
+        self.args, self.returncode, self._s, self.stdin, self.stdout, self.stderr = list(cmd), None, s, None, None, None
+        env = {**env, 'JPY_PARENT_PID': str(s.proc.pid)}  # its parent: the kernel ends if that one does (ipykernel's poller)
+        null = os.open(os.devnull, os.O_RDONLY)
+        self._id = s.start(self.args, cwd or os.getcwd(), env, [null, sys.stdout.fileno(), sys.stderr.fileno()])
+        os.close(null)
+        self.pid = s.wait(self._id, 'pid', 60)
+        assert self.pid, 'the warm process did not start the kernel'
+
+def launch_kernel(cmd:list, stdin=None, stdout=None, stderr=None, env=None, independent=False, cwd=None, **kw):
+    "jupyter_client's `launch_kernel`, forking the kernel from a warm process where it can (the same environment at start)"
+    from jupyter_client.launcher import launch_kernel as cold
+    env = dict(os.environ if env is None else env)
+    ok = (list(cmd[:3]) == [sys.executable, '-m', 'ipykernel_launcher'] and stdout is None and stderr is None and not independent
+          and (s := _get_server('kernels')) is not None and _startup_env(env) == s.env)
+    STARTS['kernels warm' if ok else 'kernels cold'] += 1
+    if ok: return WarmKernel(cmd, env, cwd)
+    return cold(cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=env, independent=independent, cwd=cwd, **kw)
+
+def cold_reasons() -> dict: return dict(_cold_why)
 
 def warm(args, env=None) -> bool:
     "Whether `args` can start warm: a `simplepose-*` command, an environment that agrees with the warm process's at start"
@@ -210,4 +282,4 @@ def run(args, cwd=None, env=None, timeout=None, text=True) -> subprocess.Complet
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 if __name__ == '__main__':
-    _serve(socket.socket(fileno=int(sys.argv[1])))
+    _serve(socket.socket(fileno=int(sys.argv[1])), *sys.argv[2:])
