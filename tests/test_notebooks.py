@@ -5,7 +5,8 @@ Each notebook runs in a fresh Jupyter kernel (nbclient, the library behind `jupy
 flagged `#| slow` or `#| cuda` run too, as they do in the lab. So each `#| cuda` cell guards its GPU work with
 `if cuda_or_note():` (one printed line and nothing else without CUDA; the checks run wherever CUDA is there),
 and `#| slow` cells are kept short enough for Run All (long fuzzing and full runs live in `bench/`).
-`NBDEV_FLAGS` therefore changes nothing here. The kernel's temporary files go to the test's own folder (`TMPDIR`), which
+`NBDEV_FLAGS` therefore changes nothing here. Kernels are forked from a warm process that has imported ipykernel and
+torch (tests/warm.py; `SIMPLEPOSE_TEST_COLD=1` starts them cold, as the docs build does). The kernel's temporary files go to the test's own folder (`TMPDIR`), which
 pytest clears with its old runs, and once the last cell has run the kernel is ended at once (`shutdown_kernel='immediate'`):
 its interpreter's tidy exit took seconds per notebook and checked nothing. The one cell left out is the closing `nbdev_export()`: notebooks run in
 parallel, and an export rewrites the package's modules while other notebooks' commands import them (tests/test_sync.py
