@@ -211,12 +211,12 @@ def graph_problem(graph, # a cached graph
     if graph.stat().st_size != size or file_digest(graph) != want: return 'does not match its record (truncated or replaced?)'
     return ''
 
-# %% ../nbs/08_backends.ipynb #a70e7ef6
+# %% ../nbs/08_backends.ipynb #3ad5d7ba
 SAY_EXPORT_S = 5.0  # an export estimated to take at least this long is said even where standard error is not a terminal
 
 def export_seconds(model:nn.Module) -> float:
     "Rough seconds an export, compile and check of `model`'s graph take on two quiet cores (from its parameter count)"
-    return 1.5 + 0.35 * sum(p.numel() for p in model.parameters()) / 1e6
+    return 1.0 + 0.06 * sum(p.numel() for p in model.parameters()) / 1e6
 
 def _say_export(model:nn.Module, weights, folder:Path, label:str) -> str|None:
     "The line announcing a first export of `model`'s graph, or None where it goes unsaid (a log, a short export)"
