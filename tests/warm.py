@@ -5,7 +5,7 @@ Why: the contract and fault tests run about 250 commands on tiny inputs, and a c
 simplepose: 2-4 s on a 2-core machine) was most of each run and over a third of the whole suite's time. A fork of a
 warm process starts in milliseconds.
 
-What stays as a user's run: the child is a new process with its own pid, working folder, environment, argv, stdin,
+What stays as a user's run: the child is a new process with its own pid, working folder, environment (temporary folder included), argv, stdin,
 stdout and stderr (pipes, as `subprocess` gives), it runs the installed console script itself (as `__main__`, as
 Python runs it) and ends through the interpreter's normal exit, so exit codes,
 signals (SIGTERM, SIGINT, SIGSTOP), threads, atexit handlers, temporary files and locks behave as in a cold start.
@@ -51,9 +51,9 @@ def _exit_code(code) -> int:
     if isinstance(code, int): return code & 0xff
     print(code, file=sys.stderr); return 1
 
-def _child(req:dict, fds:list, started:int):
-    "Become the command: streams, folder, environment, argv, default signal handling; run its installed script; exit"
-    os.close(started)
+def _become(req:dict, fds:list, path0:str):
+    """What a new interpreter would start with: default signal handling, the streams, folder and environment given, a
+    temporary folder chosen from that environment, and `path0` first on `sys.path`"""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -61,39 +61,39 @@ def _child(req:dict, fds:list, started:int):
     for fd in fds: os.close(fd)
     os.chdir(req['cwd'])
     os.environ.clear(); os.environ.update(req['env'])
-    sys.argv, code, interrupted = req['argv'], 0, False
-    try: runpy.run_path(req['argv'][0], run_name='__main__')  # the script ends in `sys.exit(main())`
-    except SystemExit as e: code = _exit_code(e.code)
-    except KeyboardInterrupt: sys.excepthook(*sys.exc_info()); interrupted = True
-    except BaseException: sys.excepthook(*sys.exc_info()); code = 1
-    # The interpreter's exit, but for tearing down the modules (a second, for the warm process's thousands of them):
-    # threads joined, atexit handlers, streams flushed
+    tempfile.tempdir = None  # the warm process's imports chose theirs; a new interpreter reads TMPDIR afresh
+    sys.path[0] = path0
+
+def _end(code:int, interrupted:bool=False):
+    """The interpreter's exit, but for tearing down the modules (a second, for the warm process's thousands of them):
+    threads joined, atexit handlers, streams flushed"""
     threading._shutdown()
     atexit._run_exitfuncs()
     for f in (sys.stdout, sys.stderr): f.flush()
     if interrupted: signal.signal(signal.SIGINT, signal.SIG_DFL); os.kill(os.getpid(), signal.SIGINT)  # as Python ends on Ctrl-C
     os._exit(code)
 
+def _child(req:dict, fds:list, started:int):
+    "Become the command: its installed script run as `python SCRIPT` runs it (the script's folder first on `sys.path`); exit"
+    os.close(started)
+    _become(req, fds, str(Path(req['argv'][0]).parent))
+    sys.argv, code, interrupted = req['argv'], 0, False
+    try: runpy.run_path(req['argv'][0], run_name='__main__')  # the script ends in `sys.exit(main())`
+    except SystemExit as e: code = _exit_code(e.code)
+    except KeyboardInterrupt: sys.excepthook(*sys.exc_info()); interrupted = True
+    except BaseException: sys.excepthook(*sys.exc_info()); code = 1
+    _end(code, interrupted)
+
 def _kernel_child(req:dict, fds:list, started:int):
     """Become a notebook's kernel as `python -m ipykernel_launcher -f FILE` starts it: a session of its own (the signals of
-    interrupts and shutdowns go to its group), streams, folder, environment, `sys.path`, argv; run the module; exit"""
+    interrupts and shutdowns go to its group), the working folder first on `sys.path` (as `-m` puts it); exit"""
     os.setsid(); os.close(started)
-    signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGCHLD, signal.SIGTERM): signal.signal(sig, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for i, fd in enumerate(fds): os.dup2(fd, i)
-    for fd in fds: os.close(fd)
-    os.chdir(req['cwd'])
-    os.environ.clear(); os.environ.update(req['env'])
-    tempfile.tempdir = None  # chosen again from this environment's TMPDIR, as in a new interpreter
-    sys.path[0] = req['cwd']  # `python -m` puts the working folder first
+    _become(req, fds, req['cwd'])
     sys.argv, code = [req['argv'][2], *req['argv'][3:]], 0
     try: runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)
     except SystemExit as e: code = _exit_code(e.code)
     except BaseException: sys.excepthook(*sys.exc_info()); code = 1
-    threading._shutdown(); atexit._run_exitfuncs()
-    for f in (sys.stdout, sys.stderr): f.flush()
-    os._exit(code)
+    _end(code)
 
 def _preload_kernels() -> str:
     "Import what a notebook's kernel would import at its start and first cells; why a kernel cannot start warm from here, or ''"

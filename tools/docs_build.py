@@ -99,12 +99,12 @@ def page_names(proc):
 def _read_config_once():
     "Make nbdev parse each TOML file once per build: its processors call `get_config` for every cell (about 3 000 parses of pyproject.toml)"
     import nbdev.config as nc
-    if hasattr(nc._load_toml, 'cache_info'): return
-    load = functools.lru_cache(maxsize=None)(lambda p, stamp: nc._load_toml.__wrapped__(p))
+    if getattr(nc._load_toml, 'once', False): return
+    load = functools.lru_cache(maxsize=None)(lambda p, stamp, read=nc._load_toml: read(p))
     def cached(p):
         st = os.stat(p)
         return copy.deepcopy(load(str(Path(p).resolve()), (st.st_mtime_ns, st.st_size)))  # a file changed meanwhile is read again
-    cached.__wrapped__, cached.cache_info = nc._load_toml, load.cache_info
+    cached.once = True
     nc._load_toml = cached
 
 def build(renderer):
