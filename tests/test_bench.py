@@ -1,13 +1,18 @@
 """Short versions of the benchmark scripts, so `make test` keeps them working; the full figures come from running them by hand."""
-import re, subprocess, sys
+import os, re, sys
 from pathlib import Path
+import warm
 
 ROOT = Path(__file__).parent.parent
 
+def bench(script:str, *args, timeout:int):
+    "`python bench/SCRIPT ARGS…` from the repository root, started warm where it can be (tests/warm.py); the CompletedProcess"
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}  # as the warm process has them
+    return warm.run([sys.executable, ROOT/'bench'/script, *args], cwd=ROOT, env=env, timeout=timeout)
+
 def test_skeletons_quick(tmp_path):
     "bench/skeletons.py --quick: trains and evaluates a tiny IMHN on synthetic CrowdPose-layout and body13 people"
-    r = subprocess.run([sys.executable, ROOT/'bench'/'skeletons.py', '--quick', '--out', str(tmp_path)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=600)
+    r = bench('skeletons.py', '--quick', '--out', str(tmp_path), timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     names = re.findall(r'^skeleton=(\S+) AP=[\d.]+ minutes=[\d.]+$', r.stdout, re.M)
     assert sorted(names) == ['body13', 'crowdpose'], r.stdout
@@ -16,8 +21,7 @@ def test_skeletons_quick(tmp_path):
 
 def test_finetune_quick(tmp_path):
     "bench/finetune.py --quick: scratch and fine-tuned (carried over from a tiny COCO network) runs on both layouts, the lines' form"
-    r = subprocess.run([sys.executable, ROOT/'bench'/'finetune.py', '--quick', '--out', str(tmp_path)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+    r = bench('finetune.py', '--quick', '--out', str(tmp_path), timeout=300)
     assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
     names = re.findall(r'^finetune: skeleton=(\S+) scratch_AP=[\d.]+ finetuned_AP=[\d.]+ minutes=[\d.]+$', r.stdout, re.M)
     assert names == ['crowdpose', 'body13'], r.stdout
@@ -26,7 +30,7 @@ def test_finetune_quick(tmp_path):
 
 def test_backends_quick():
     "bench/backends.py --quick: every backend installed here on a tiny network, the accuracy path on a tiny synthetic set"
-    r = subprocess.run([sys.executable, ROOT/'bench'/'backends.py', '--quick'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = bench('backends.py', '--quick', timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     last = r.stdout.strip().splitlines()[-1]
     num = r'(?:\d+\.\d+|nan)'
@@ -39,7 +43,7 @@ GPU_LINE = re.compile(r'^(?P<name>[a-z0-9_ ]+?): (?:skipped: \S.*|[\d.]+ (?:img/
 
 def test_gpu_dry():
     "bench/gpu.py --dry: the GPU benchmark's code on the CPU at a tiny size; one well-formed line per figure"
-    r = subprocess.run([sys.executable, ROOT/'bench'/'gpu.py', '--dry'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    r = bench('gpu.py', '--dry', timeout=300)
     assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
     lines = r.stdout.splitlines()
     assert lines[0].startswith('gpu: CPU (--dry), torch ') and re.fullmatch(r'gpu: wall=\d+s', lines[-1]), r.stdout
@@ -60,7 +64,7 @@ def test_gpu_dry():
 
 def test_contention_quick():
     "bench/contention.py --quick: the three cases (default, passive, one thread) in their own processes, training and predict, the lines' form"
-    r = subprocess.run([sys.executable, ROOT/'bench'/'contention.py', '--quick'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    r = bench('contention.py', '--quick', timeout=300)
     assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
     last = r.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r'threads: train_min=\d+\.\d+ predict_min=\d+\.\d+', last), r.stdout[-3000:]
@@ -69,9 +73,8 @@ def test_contention_quick():
 
 def test_memorize_quick():
     "bench/memorize.py on the CrowdPose sample, tiny: the exact-view trainer, CrowdPose's skeleton and metric, the final line's form"
-    r = subprocess.run([sys.executable, ROOT/'bench'/'memorize.py', '--ann', 'testdata/mmpose/crowdpose/test_crowdpose.json',
-                        '--images', 'testdata/mmpose/crowdpose', '--size', '128', '--inp-dim', '16', '--minutes', '0.1', '--at', '0.05'],
-                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = bench('memorize.py', '--ann', 'testdata/mmpose/crowdpose/test_crowdpose.json',
+              '--images', 'testdata/mmpose/crowdpose', '--size', '128', '--inp-dim', '16', '--minutes', '0.1', '--at', '0.05', timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert len(re.findall(r'^minutes=[\d.]+ steps=\d+ AP=[\d.-]+ AP50=[\d.-]+ loss=\S+$', r.stdout, re.M)) == 2, r.stdout
     assert re.search(r'^memorize: AP=[\d.-]+ minutes=[\d.]+$', r.stdout.splitlines()[-1]), r.stdout
@@ -79,8 +82,7 @@ def test_memorize_quick():
 
 def test_track_quick():
     "bench/track.py --quick: two short synthetic clips tracked from oracle maps (py-motmetrics), the smoothing and PoseTrack18 lines, the last line's form"
-    r = subprocess.run([sys.executable, ROOT/'bench'/'track.py', '--quick', '--weights', 'no-such-weights.safetensors'], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+    r = bench('track.py', '--quick', '--weights', 'no-such-weights.safetensors', timeout=300)
     assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
     lines = r.stdout.strip().splitlines()
     num = r'-?(?:\d+\.\d+|nan)'

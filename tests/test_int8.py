@@ -2,9 +2,10 @@
 (a file that cannot be read is skipped with its line), its AP drop measured on a few synthetic scenes and recorded beside
 the weights, then found by `--backend openvino-int8`; a calibration folder that does not exist is one line and exit 2.
 The network is a random-weights IMHN(nstack=1, inp_dim=32, increase=16) at 64 px, so each run takes seconds."""
-import json, shutil, subprocess, sys
+import json, os, shutil, sys
 from pathlib import Path
 import pytest, torch
+import warm
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -23,8 +24,9 @@ def tiny(tmp_path_factory):
     return d, w, photos
 
 def export(*args, cwd):
-    return subprocess.run([BIN/'simplepose-export', *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={'OMP_NUM_THREADS': '1', 'PATH': str(BIN), 'HOME': str(cwd)})
+    "`simplepose-export ARGS…` in `cwd` (also its HOME), started warm where it can be (tests/warm.py)"
+    env = {**warm._startup_env(os.environ), 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8', 'PATH': str(BIN), 'HOME': str(cwd)}
+    return warm.run([BIN/'simplepose-export', *map(str, args)], cwd=cwd, env=env, timeout=600)
 
 def test_export_int8(tiny):
     d, w, photos = tiny

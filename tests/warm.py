@@ -1,12 +1,13 @@
-"""Commands started warm: each `simplepose-*` run of the contract tests is a process forked from one that has already
-imported the commands' modules, instead of a new Python importing torch, fastai and simplepose again.
+"""Commands started warm: each `simplepose-*` run of the contract tests, and each benchmark's short run
+(`python bench/X.py --quick`, tests/test_bench.py), is a process forked from one that has already imported the
+commands' modules, instead of a new Python importing torch, fastai and simplepose again.
 
 Why: the contract and fault tests run about 250 commands on tiny inputs, and a command's start (Python, torch, fastai,
 simplepose: 2-4 s on a 2-core machine) was most of each run and over a third of the whole suite's time. A fork of a
 warm process starts in milliseconds.
 
 What stays as a user's run: the child is a new process with its own pid, working folder, environment (temporary folder included), argv, stdin,
-stdout and stderr (pipes, as `subprocess` gives), it runs the installed console script itself (as `__main__`, as
+stdout and stderr (pipes, as `subprocess` gives), it runs the installed console script or the benchmark's file itself (as `__main__`, as
 Python runs it) and ends through the interpreter's normal exit, so exit codes,
 signals (SIGTERM, SIGINT, SIGSTOP), threads, atexit handlers, temporary files and locks behave as in a cold start.
 The one step of a normal exit left out is tearing down the modules (over a second for the thousands that torch and
@@ -269,16 +270,22 @@ def launch_kernel(cmd:list, stdin=None, stdout=None, stderr=None, env=None, inde
 
 def cold_reasons() -> dict: return dict(_cold_why)
 
+def _script(args) -> list|None:
+    "`python SCRIPT ARGS…` run by this interpreter: the `sys.argv` the script gets (`[SCRIPT, ARGS…]`), else None"
+    if len(args) > 1 and str(args[0]) == sys.executable and str(args[1]).endswith('.py') and Path(args[1]).is_file(): return list(args[1:])
+
 def warm(args, env=None) -> bool:
-    "Whether `args` can start warm: a `simplepose-*` command, an environment that agrees with the warm process's at start"
+    """Whether `args` can start warm: a `simplepose-*` command or `python SCRIPT` (the benchmarks), in an environment
+    that agrees with the warm process's at start"""
     s = _get_server()
-    ok = (s is not None and Path(str(args[0])).name in s.names and _startup_env(os.environ if env is None else env) == s.env)
+    ok = (s is not None and (Path(str(args[0])).name in s.names or _script(args) is not None)
+          and _startup_env(os.environ if env is None else env) == s.env)
     STARTS['warm' if ok else 'cold'] += 1
     return ok
 
 def popen(args, cwd=None, env=None, text=True, **kw):
     "`WarmPopen` where the run can start warm, else `subprocess.Popen` (stdout and stderr piped)"
-    if warm(args, env): return WarmPopen(args, cwd=cwd, env=env, text=text)
+    if warm(args, env): return WarmPopen(_script(args) or args, cwd=cwd, env=env, text=text)
     return subprocess.Popen([str(a) for a in args], cwd=cwd, env=env, text=text, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, **kw)
 
