@@ -74,7 +74,7 @@ def test_contention_quick():
 def test_memorize_quick():
     "bench/memorize.py on the CrowdPose sample, tiny: the exact-view trainer, CrowdPose's skeleton and metric, the final line's form"
     r = bench('memorize.py', '--ann', 'testdata/mmpose/crowdpose/test_crowdpose.json',
-              '--images', 'testdata/mmpose/crowdpose', '--size', '128', '--inp-dim', '16', '--minutes', '0.1', '--at', '0.05', timeout=600)
+              '--images', 'testdata/mmpose/crowdpose', '--size', '128', '--inp-dim', '16', '--minutes', '0.03', '--at', '0.015', timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert len(re.findall(r'^minutes=[\d.]+ steps=\d+ AP=[\d.-]+ AP50=[\d.-]+ loss=\S+$', r.stdout, re.M)) == 2, r.stdout
     assert re.search(r'^memorize: AP=[\d.-]+ minutes=[\d.]+$', r.stdout.splitlines()[-1]), r.stdout
