@@ -19,17 +19,19 @@ _times, _absent, _durations, _starts, _cold_why = {}, defaultdict(set), {}, defa
 # (`--maxschedchunk 1` in the Makefile): the two workers then end within a short test of each other instead of one
 # of them starting the README's run last. Tests not named here follow in file order.
 SLOW_FIRST = ['test_readme.py::test_readme_as_pasted', 'test_notebooks.py::test_notebook[07a_train]',
-              'test_notebooks.py::test_notebook[09c_predict]', 'test_docs.py::test_site', 'test_bench.py::test_gpu_dry',
-              'test_bench.py::test_contention_quick', 'test_notebooks.py::test_notebook[10_eval]', 'test_notebooks.py::test_notebook[05_model]',
-              'test_notebooks.py::test_notebook[07_learner]', 'test_notebooks.py::test_notebook[08_backends]',
-              'test_notebooks.py::test_notebook[11_quickstart]', 'test_bench.py::test_memorize_quick', 'test_notebooks.py::test_notebook[02_data]',
-              'test_hub.py::test_download_once_then_cached_then_offline', 'test_bench.py::test_backends_quick',
-              'test_notebooks.py::test_notebook[08b_testing]', 'test_notebooks.py::test_notebook[09_estimator]',
-              'test_notebooks.py::test_notebook[12_finetune]', 'test_notebooks.py::test_notebook[01_synth]',
-              'test_notebooks.py::test_notebook[05a_hub]', 'test_int8.py::test_export_int8', 'test_bench.py::test_skeletons_quick',
-              'test_bench.py::test_finetune_quick', 'test_bench.py::test_track_quick', 'test_notebooks.py::test_notebook[00_contract]',
+              'test_notebooks.py::test_notebook[09c_predict]', 'test_notebooks.py::test_notebook[05_model]',
+              'test_notebooks.py::test_notebook[07_learner]', 'test_docs.py::test_site',
+              'test_notebooks.py::test_notebook[10_eval]', 'test_bench.py::test_contention_quick',
+              'test_notebooks.py::test_notebook[08_backends]', 'test_bench.py::test_gpu_dry',
+              'test_notebooks.py::test_notebook[11_quickstart]', 'test_notebooks.py::test_notebook[02_data]',
+              'test_notebooks.py::test_notebook[09_estimator]', 'test_notebooks.py::test_notebook[12_finetune]',
+              'test_notebooks.py::test_notebook[05a_hub]', 'test_notebooks.py::test_notebook[08b_testing]',
+              'test_notebooks.py::test_notebook[01_synth]', 'test_bench.py::test_backends_quick',
+              'test_bench.py::test_memorize_quick', 'test_hub.py::test_download_once_then_cached_then_offline',
+              'test_int8.py::test_export_int8', 'test_notebooks.py::test_notebook[00_contract]',
               'test_notebooks.py::test_notebook[03e_track]', 'test_notebooks.py::test_notebook[01a_synth_video]',
-              'test_notebooks.py::test_notebook[04_augment]']
+              'test_notebooks.py::test_notebook[04_augment]', 'test_faults.py::test_poisoned_graph_cache',
+              'test_faults.py::test_two_runs_into_one_out']
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
