@@ -6,7 +6,8 @@ user has:
 - the published weights (`simplepose-coco`) come from a loopback server through `SIMPLEPOSE_WEIGHTS_MIRROR`: the full
   network in the published layout (random values), so the download, the check, the conversion and the cache are real;
 - `my_photos/`, `my_video.mp4` (the README's placeholders) and `coco/` (what the README's `curl`/`unzip` lines fetch)
-  are made from the four COCO photos and annotations in `testdata/mmpose/coco` (the placeholders from their middle squares);
+  are made from the four COCO photos and annotations in `testdata/mmpose/coco` (the placeholders cut to a phone's
+  portrait shapes: 3:4 photos, 9:16 video);
 - `_quickstart/weights.safetensors` (what `make quickstart` writes) is the quickstart's compact network with random
   values, saved with its configuration as the quickstart saves it.
 
@@ -59,15 +60,16 @@ def test_lines_paste_and_tables_are_current():
     assert not [l for l in lines if re.search(r'\[--|<[a-z_ ]+>', l.split('  #')[0])], 'brackets or <placeholders> cannot be pasted'
     for pat in [*NOT_HERE, *HEAVY, *EXIT]: assert any(match(l, {pat: 1}) for l in lines), f'{pat} is in no README line any more'
 
-def square(img):
-    "The middle square of a photo: the network sees it at 512 × 512 instead of 512 × 776, a third less work per forward"
+def portrait(img, aspect:float):
+    """The middle of a photo cut to a phone's portrait shape (width / height = `aspect`): the network sees its height at
+    512 px, so 3:4 runs at 512 × 384 and 9:16 at 512 × 320 (padded), instead of 512 × 776 for the whole photo"""
     h, w = img.shape[:2]
-    s = min(h, w)
-    return img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    cw = min(w, 2 * round(h * aspect / 2))  # even, as video codecs want
+    return img[:, (w - cw) // 2:(w - cw) // 2 + cw]
 
 def video(path:Path, frame_file:Path, n:int=1):
-    "A short MP4 of one photo's middle square (one frame: each frame is a forward of the full network)"
-    img = square(cv2.imread(str(frame_file)))
+    "A short vertical MP4 (9:16, as phones film) of one photo's middle (one frame: each frame is a forward of the full network)"
+    img = portrait(cv2.imread(str(frame_file)), 9 / 16)
     w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 5, (img.shape[1], img.shape[0]))
     for _ in range(n): w.write(img)
     w.release()
@@ -77,7 +79,7 @@ def sandbox(tmp:Path) -> Path:
     for name in ('.venv', 'testdata'):
         (tmp/name).symlink_to(ROOT/name)
     photos = sorted(COCO4.glob('*.jpg'))
-    (tmp/'my_photos').mkdir(); cv2.imwrite(str(tmp/'my_photos'/photos[0].name), square(cv2.imread(str(photos[0]))))
+    (tmp/'my_photos').mkdir(); cv2.imwrite(str(tmp/'my_photos'/photos[0].name), portrait(cv2.imread(str(photos[0])), 3 / 4))  # a phone photo's shape
     video(tmp/'my_video.mp4', photos[1])
     data = json.loads((COCO4/'test_coco.json').read_text())
     for split in ('train2017', 'val2017'):
