@@ -38,7 +38,9 @@ _STARTUP = ('PYTHON', 'OMP_', 'MKL_', 'GOMP_', 'LD_PRELOAD') # what Python and O
 # LD_LIBRARY_PATH and KMP_* themselves when imported, in a cold start as in the warm process)
 _BASE = {'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
 
-def _startup_env(env:dict) -> dict: return {k: v for k, v in env.items() if k.startswith(_STARTUP)}
+def startup_env(env:dict) -> dict:
+    "What of `env` Python and OpenMP read at start: a run starts warm only where it equals the warm process's"
+    return {k: v for k, v in env.items() if k.startswith(_STARTUP)}
 
 # ------------------------------------------------------------------------------------------------ the warm process
 def _commands() -> dict:
@@ -151,7 +153,7 @@ class _Server:
     def __init__(self, kind:str='commands'):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {**os.environ, **_BASE} if kind == 'commands' else dict(os.environ)  # kernels: the notebook tests' environment
-        self.env = _startup_env(env)
+        self.env = startup_env(env)
         self.proc = subprocess.Popen([sys.executable, __file__, str(theirs.fileno()), kind], pass_fds=[theirs.fileno()],
                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=BIN.parent)
         theirs.close()
@@ -263,7 +265,7 @@ def launch_kernel(cmd:list, stdin=None, stdout=None, stderr=None, env=None, inde
     from jupyter_client.launcher import launch_kernel as cold
     env = dict(os.environ if env is None else env)
     ok = (list(cmd[:3]) == [sys.executable, '-m', 'ipykernel_launcher'] and stdout is None and stderr is None and not independent
-          and (s := _get_server('kernels')) is not None and _startup_env(env) == s.env)
+          and (s := _get_server('kernels')) is not None and startup_env(env) == s.env)
     STARTS['kernels warm' if ok else 'kernels cold'] += 1
     if ok: return WarmKernel(cmd, env, cwd)
     return cold(cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=env, independent=independent, cwd=cwd, **kw)
@@ -279,7 +281,7 @@ def warm(args, env=None) -> bool:
     that agrees with the warm process's at start"""
     s = _get_server()
     ok = (s is not None and (Path(str(args[0])).name in s.names or _script(args) is not None)
-          and _startup_env(os.environ if env is None else env) == s.env)
+          and startup_env(os.environ if env is None else env) == s.env)
     STARTS['warm' if ok else 'cold'] += 1
     return ok
 
