@@ -62,7 +62,7 @@ def test_lines_paste_and_tables_are_current():
 
 def portrait(img, aspect:float):
     """The middle of a photo cut to a phone's portrait shape (width / height = `aspect`): the network sees its height at
-    512 px, so 3:4 runs at 512 × 384 and 9:16 at 512 × 320 (padded), instead of 512 × 776 for the whole photo"""
+    512 px, so 3:4 runs at 512 × 384 and 9:16 at 512 × 320 (padded), where a whole 3:2 photo runs at 512 × 832"""
     h, w = img.shape[:2]
     cw = min(w, 2 * round(h * aspect / 2))  # even, as video codecs want
     return img[:, (w - cw) // 2:(w - cw) // 2 + cw]
