@@ -7,7 +7,7 @@ ROOT = Path(__file__).parent.parent
 
 def bench(script:str, *args, timeout:int):
     "`python bench/SCRIPT ARGS…` from the repository root, started warm where it can be (tests/warm.py); the CompletedProcess"
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}  # as the warm process has them
+    env = {**os.environ, **warm.BASE}
     return warm.run([sys.executable, ROOT/'bench'/script, *args], cwd=ROOT, env=env, timeout=timeout)
 
 def test_skeletons_quick(tmp_path):

@@ -46,7 +46,7 @@ class Corpus:
     def run(self, key, cmd, *args, timeout=180):
         "Run `simplepose-{cmd} *args` (cached under `key`); the CompletedProcess"
         if key not in self.runs:
-            env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
+            env = {**os.environ, **warm.BASE}
             self.runs[key] = warm.run([BIN/f'simplepose-{cmd}', *args], cwd=self.root, env=env, timeout=timeout)
         return self.runs[key]
 

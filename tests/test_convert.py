@@ -13,7 +13,7 @@ import warm
 from test_contract import BIN
 from simplepose.synth import make_synth_coco
 
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
+ENV = {**os.environ, **warm.BASE}
 
 def convert(*args) -> subprocess.CompletedProcess:
     return warm.run([BIN/'simplepose-convert', *args], env=ENV, timeout=120)

@@ -14,7 +14,7 @@ import pytest
 import warm
 from test_contract import BIN, ROOT, Corpus, check, contract
 
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
+ENV = {**os.environ, **warm.BASE}
 REF = ROOT/'testdata'/'eval_reference'
 SMALL = ['--size', 64, '--device', 'cpu']
 

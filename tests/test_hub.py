@@ -25,7 +25,7 @@ BY_HAND = ('Download PoseNet_52_epoch.pth by hand from https://drive.google.com/
 
 def predict(cwd:Path, url:str, *extra):
     "Run `simplepose-predict photo.jpg --weights simplepose-coco` in `cwd` with the mirror `url` and the cache `cwd/cache`"
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8', 'SIMPLEPOSE_WEIGHTS_MIRROR': url, 'SIMPLEPOSE_CACHE': str(cwd/'cache')}
+    env = {**os.environ, **warm.BASE, 'SIMPLEPOSE_WEIGHTS_MIRROR': url, 'SIMPLEPOSE_CACHE': str(cwd/'cache')}
     return warm.run([BIN/'simplepose-predict', 'photo.jpg', '--weights', 'simplepose-coco', *FAST, *extra], cwd=cwd, env=env, timeout=300)
 
 def cached_files(cwd:Path) -> list: return sorted(p.relative_to(cwd) for p in (cwd/'cache').rglob('*') if p.is_file())

@@ -25,7 +25,7 @@ def tiny(tmp_path_factory):
 
 def export(*args, cwd):
     "`simplepose-export ARGS…` in `cwd` (also its HOME), started warm where it can be (tests/warm.py)"
-    env = {**warm.startup_env(os.environ), 'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8', 'PATH': str(BIN), 'HOME': str(cwd)}
+    env = {**warm.startup_env(os.environ), **warm.BASE, 'PATH': str(BIN), 'HOME': str(cwd)}
     return warm.run([BIN/'simplepose-export', *map(str, args)], cwd=cwd, env=env, timeout=600)
 
 def test_export_int8(tiny):

@@ -36,7 +36,7 @@ BIN = Path(sys.executable).parent
 COLD = os.environ.get('SIMPLEPOSE_TEST_COLD') == '1'
 _STARTUP = ('PYTHON', 'OMP_', 'MKL_', 'GOMP_', 'LD_PRELOAD') # what Python and OpenMP read at start (OpenCV and OpenMP set
 # LD_LIBRARY_PATH and KMP_* themselves when imported, in a cold start as in the warm process)
-_BASE = {'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}
+BASE = {'OMP_NUM_THREADS': '1', 'PYTHONIOENCODING': 'utf-8'}  # what the tests' commands run with, over the suite's environment
 
 def startup_env(env:dict) -> dict:
     "What of `env` Python and OpenMP read at start: a run starts warm only where it equals the warm process's"
@@ -152,7 +152,7 @@ class _Server:
     "A warm process of this pytest worker ('commands' or 'kernels'), and the messages it sent"
     def __init__(self, kind:str='commands'):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {**os.environ, **_BASE} if kind == 'commands' else dict(os.environ)  # kernels: the notebook tests' environment
+        env = {**os.environ, **BASE} if kind == 'commands' else dict(os.environ)  # kernels: the notebook tests' environment
         self.env = startup_env(env)
         self.proc = subprocess.Popen([sys.executable, __file__, str(theirs.fileno()), kind], pass_fds=[theirs.fileno()],
                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=BIN.parent)
