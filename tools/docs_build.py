@@ -17,8 +17,8 @@ relative, so the offline site is the deployed one, browsable and checkable witho
 `--no-exec` skips running the notebooks (pages without outputs); `--exec STEM...` runs only those (what the site test uses).
 Everything written lives in ignored folders (`_nbs_exec`, `_proc`, `_docs`, `nbs/nbdev.yml`).
 Exits 1 when a notebook fails to execute (the site is still built, with that page lacking outputs)."""
-import argparse, copy, functools, gc, json, multiprocessing, os, re, shutil, subprocess, sys, time
-from concurrent.futures import ProcessPoolExecutor
+import argparse, copy, functools, gc, json, os, re, shutil, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,7 @@ def exec_one(nb):
     "Run notebook `nb` in place (a copy) as the tests do (every cell but the closing export, fresh kernel), saving its outputs on success; True on success."
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
     from nbdev.config import get_config
     book = nbformat.read(nb, as_version=4)
     # the closing (hidden) `nbdev_export()` is left out, as the tests leave it out: notebooks run side by side, and an
@@ -38,20 +39,18 @@ def exec_one(nb):
     book.cells = [c for c in book.cells if not (c.cell_type == 'code' and 'nbdev_export(' in c.source)]
     try: NotebookClient(book, timeout=int(get_config(ROOT).cell_timeout), kernel_name='python3',
                         resources={'metadata': {'path': str(Path(nb).parent)}}).execute()
-    except Exception as e:  # a failing cell, a timeout, a kernel that died: this page goes without outputs, the others go on
+    except (CellExecutionError, CellTimeoutError) as e:
         print(f'docs: {Path(nb).name} failed:\n{str(e)[-3000:]}', file=sys.stderr)
         return False
     nbformat.write(book, nb)
     return True
 
-def _exec_timed(nb):
-    "Execute `nb` (`exec_one`); its name, success and seconds."
+def _exec_proc(nb):
+    "Execute `nb` in a process of its own, as each test does; its name, success and seconds."
     t = time.time()
-    return nb.name, exec_one(nb), time.time() - t
-
-def _worker_env():
-    "A pool process's environment: one OpenMP thread per kernel unless told otherwise, as the tests run them"
-    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1')}
+    r = subprocess.run([sys.executable, __file__, '--exec-one', str(nb)], env=env)
+    return nb.name, r.returncode == 0, time.time() - t
 
 def copy_nbs():
     "Copy `nbs/` (with a fresh nbdev.yml) to `_nbs_exec/`."
@@ -68,10 +67,7 @@ def execute(workers, only=None):
     "Execute every notebook of `_nbs_exec/` (or those whose stems are in `only`); return the names of those that failed."
     nbs = [nb for nb in _notebooks(EXEC_DIR) if only is None or nb.stem in only]
     t = time.time()
-    # `workers` processes, each running notebooks one after the other, each notebook in a fresh kernel of its own: a
-    # process per notebook would import nbformat and nbclient again for each (1.5 s)
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(nbs))), mp_context=multiprocessing.get_context('spawn'),
-                             initializer=_worker_env) as ex: res = list(ex.map(_exec_timed, nbs))
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(nbs)))) as ex: res = list(ex.map(_exec_proc, nbs))
     for name, ok, secs in res: print(f'docs: executed {name} in {secs:.0f}s{"" if ok else " -- FAILED, page has no outputs"}')
     print(f'docs: executed {len(nbs)} notebooks in {time.time() - t:.0f}s with {workers} workers')
     return [name for name, ok, _ in res if not ok]
@@ -142,7 +138,9 @@ if __name__ == '__main__':
     p.add_argument('--no-exec', action='store_true', help='do not run the notebooks (pages without outputs)')
     p.add_argument('--exec', nargs='+', metavar='STEM', help='run only these notebooks (their stems); the other pages have no outputs')
     p.add_argument('--workers', type=int, default=int(os.environ.get('DOCS_WORKERS', min(2, os.cpu_count() or 1))))
+    p.add_argument('--exec-one', help=argparse.SUPPRESS)  # internal: execute this one notebook
     a = p.parse_args()
+    if a.exec_one: sys.exit(0 if exec_one(Path(a.exec_one)) else 1)
     t = time.time()
     copy_nbs()
     failed = [] if a.no_exec else execute(a.workers, a.exec)
